@@ -1,0 +1,161 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// This file names what the bridge needs from the two sides and what it offers
+// them. The adapters (wechat/, bot/, teamsapp/) implement or call these; the core
+// imports none of them.
+
+// Employee is a Teams user who may chat with consumers.
+type Employee struct {
+	ID          EmployeeID
+	Company     CompanyID
+	TenantID    string // Entra tenant
+	AADObjectID string // Entra object id of the user
+	TeamsUserID string // Bot Framework user id (29:…)
+	Name        string
+	Enabled     bool
+	Locale      string
+	// Conversation is where the bot reaches the employee; empty until the app is installed.
+	Conversation ConversationRef
+	// Blocked says Teams refused deliveries (bot disabled or blocked); they resume when
+	// the employee interacts with the bot again.
+	Blocked bool
+	// Focus is the thread that plain text in the bot chat goes to.
+	Focus ThreadID
+}
+
+// ConversationRef is what the bot needs to message an employee proactively.
+type ConversationRef struct {
+	ServiceURL     string `json:"service_url,omitempty"`
+	ConversationID string `json:"conversation_id,omitempty"`
+	BotID          string `json:"bot_id,omitempty"`
+	TenantID       string `json:"tenant_id,omitempty"`
+	UserID         string `json:"user_id,omitempty"`
+}
+
+// Installation is what Teams tells the bot when an employee installs the app.
+type Installation struct {
+	TenantID     string
+	AADObjectID  string
+	TeamsUserID  string
+	Name         string
+	Locale       string
+	Conversation ConversationRef
+}
+
+// ThreadSummary is a thread as an employee sees it in a list.
+type ThreadSummary struct {
+	ID           ThreadID      `json:"id"`
+	ConsumerName string        `json:"consumer_name"`
+	Status       Status        `json:"status"`
+	Participants []string      `json:"participants"`
+	LastMessage  string        `json:"last_message"`
+	LastAt       time.Time     `json:"last_at"`
+	Queued       int           `json:"queued"`
+	QueueLimit   int           `json:"queue_limit"`
+	SendsLeft    int           `json:"sends_left"`
+	WindowEnd    time.Time     `json:"window_end,omitzero"`
+	Unread       int           `json:"unread"`
+	OptInLink    string        `json:"opt_in_link,omitempty"`
+	Messages     []MessageView `json:"messages,omitempty"`
+}
+
+// MessageView is one message as employees see it.
+type MessageView struct {
+	ID         MessageID     `json:"id"`
+	Thread     ThreadID      `json:"thread"`
+	From       Party         `json:"from"`
+	AuthorName string        `json:"author_name,omitempty"`
+	Text       string        `json:"text"`
+	Media      *MediaView    `json:"media,omitempty"`
+	Notice     NoticeKind    `json:"notice,omitempty"`
+	Status     MessageStatus `json:"status"`
+	Reason     string        `json:"reason,omitempty"`
+	Position   int           `json:"position,omitempty"`
+	At         time.Time     `json:"at"`
+}
+
+// MediaView describes a media attachment; URL is served by the tab and needs its auth.
+type MediaView struct {
+	Kind     string `json:"kind"`
+	FileName string `json:"file_name,omitempty"`
+	URL      string `json:"url"`
+}
+
+// Delivery is one thing to show an employee in Teams: a consumer message, a notice,
+// or a status change of one of their messages. Deliveries run as durable jobs.
+type Delivery struct {
+	Employee Employee
+	Kind     DeliveryKind
+	Thread   ThreadSummary
+	Message  MessageView // the consumer message or the employee's message whose status changed
+	Notice   NoticeKind
+	Text     string // the notice's rendered text
+	Lang     Language
+}
+
+// DeliveryKind says what a Delivery carries.
+type DeliveryKind string
+
+// Delivery kinds.
+const (
+	DeliverConsumerMessage DeliveryKind = "consumer_message"
+	DeliverNotice          DeliveryKind = "notice"
+	DeliverStatus          DeliveryKind = "status"
+)
+
+// TeamsSender shows deliveries to employees (implemented by bot/).
+type TeamsSender interface {
+	Deliver(ctx context.Context, d Delivery) error
+}
+
+// Errors a TeamsSender returns so that the job runner can act on them.
+var (
+	// ErrEmployeeUnreachable: Teams refused for this employee (bot disabled or blocked);
+	// stop until they interact again. The delivery is kept.
+	ErrEmployeeUnreachable = errors.New("employee cannot be reached in Teams")
+)
+
+// RetryAfterError asks the job runner to try again after Wait (Teams 429,
+// WeChat rate limits). It wraps the cause.
+type RetryAfterError struct {
+	Wait time.Duration
+	Err  error
+}
+
+func (e *RetryAfterError) Error() string {
+	return "retry after " + e.Wait.String() + ": " + e.Err.Error()
+}
+func (e *RetryAfterError) Unwrap() error { return e.Err }
+
+// OutboundMessage is a message for the consumer, ready for WeChat.
+type OutboundMessage struct {
+	ID       MessageID
+	Company  CompanyID
+	Consumer ConsumerID
+	Account  string // the WeChat account (open_kfid / Official Account) the consumer wrote to
+	Body     Content
+}
+
+// WeChatSender sends messages to consumers (implemented by wechat/ through an adapter).
+// A send must be idempotent by OutboundMessage.ID. A final refusal is a *SendError;
+// anything else is transient and retried with the same ID.
+type WeChatSender interface {
+	Send(ctx context.Context, m OutboundMessage) error
+}
+
+// SendError is WeChat's final refusal of a send, in the policy's terms.
+type SendError struct {
+	Reason FailReason
+	Err    error
+}
+
+func (e *SendError) Error() string {
+	return "wechat refused the send (" + string(e.Reason) + "): " + e.Err.Error()
+}
+func (e *SendError) Unwrap() error { return e.Err }
