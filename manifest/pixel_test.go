@@ -1,0 +1,7 @@
+package manifest
+
+import "image/color"
+
+func toNRGBA(c color.Color) color.NRGBA {
+	return color.NRGBAModel.Convert(c).(color.NRGBA)
+}

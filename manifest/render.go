@@ -1,0 +1,93 @@
+package manifest
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"text/template"
+)
+
+// Activity types declared in the manifest. sendActivityNotification only
+// accepts types the installed manifest declares, so Graph callers must use
+// these constants rather than their own strings.
+const (
+	// ActivityNewMessage announces a consumer's WeChat message; its template
+	// parameter is TemplateParamContact.
+	ActivityNewMessage = "wechatMessage"
+	// ActivityThreadAssigned announces that a thread was routed to the
+	// employee or that they were added to it.
+	ActivityThreadAssigned = "wechatThreadAssigned"
+	// TemplateParamContact names the WeChat contact in the templates above.
+	// It is not {actor}: Teams fills {actor} itself with the app's name for
+	// application-permission calls.
+	TemplateParamContact = "contact"
+)
+
+// TabEntityID is the entityId of the MultiLine static tab; deep links
+// address the tab through it.
+const TabEntityID = "multiline"
+
+// AccentColor is WeChat-like green, also the icons' background.
+const AccentColor = "#07C160"
+
+//go:embed manifest.json.tmpl
+var manifestTemplate string
+
+// tmpl escapes every value through encoding/json so no option can break
+// the JSON structure, whatever characters it holds.
+var tmpl = template.Must(template.New("manifest.json").Funcs(template.FuncMap{
+	"json": func(v any) (string, error) {
+		b, err := json.Marshal(v)
+		return string(b), err
+	},
+}).Option("missingkey=error").Parse(manifestTemplate))
+
+type templateData struct {
+	Options
+	AccentColor            string
+	TabEntityID            string
+	TabURL                 string
+	ActivityNewMessage     string
+	ActivityThreadAssigned string
+}
+
+// Manifest renders manifest.json for o after validating it.
+func Manifest(o Options) ([]byte, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	o = o.WithDefaults()
+	var buf bytes.Buffer
+	err := tmpl.Execute(&buf, templateData{
+		Options:                o,
+		AccentColor:            AccentColor,
+		TabEntityID:            TabEntityID,
+		TabURL:                 "https://" + o.Domain + "/tab/",
+		ActivityNewMessage:     ActivityNewMessage,
+		ActivityThreadAssigned: ActivityThreadAssigned,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("render manifest.json: %w", err)
+	}
+	// Re-indent so the file is canonical JSON whatever the template's layout.
+	var out bytes.Buffer
+	if err := json.Indent(&out, buf.Bytes(), "", "  "); err != nil {
+		return nil, fmt.Errorf("render manifest.json: template produced invalid JSON: %w", err)
+	}
+	out.WriteByte('\n')
+	return out.Bytes(), nil
+}
+
+// TabDeepLink returns the Teams deep link that opens the MultiLine tab of
+// the app teamsAppID on the given thread. The tab reads the thread id from
+// the Teams context's subPageId (subEntityId in older SDKs).
+func TabDeepLink(teamsAppID, threadID string) string {
+	ctx, _ := json.Marshal(map[string]string{"subEntityId": threadID})
+	// %20 rather than "+" for spaces: Teams clients decode the context
+	// with decodeURIComponent, which leaves "+" as is.
+	return "https://teams.microsoft.com/l/entity/" + url.PathEscape(teamsAppID) + "/" + TabEntityID +
+		"?context=" + strings.ReplaceAll(url.QueryEscape(string(ctx)), "+", "%20")
+}
