@@ -29,3 +29,13 @@ var ErrUnknownEmployee = errors.New("unknown employee")
 
 // ErrUnknownThread: the thread does not exist or the employee may not see it.
 var ErrUnknownThread = errors.New("unknown thread")
+
+// ErrUnknownMessage: no such message.
+var ErrUnknownMessage = errors.New("unknown message")
+
+// ErrUnknownCompany: no such company.
+var ErrUnknownCompany = errors.New("unknown company")
+
+// ErrNotFound is wrapped by a Store's "no such row" errors for rows without a
+// more specific error (consumers, cursors).
+var ErrNotFound = errors.New("not found")

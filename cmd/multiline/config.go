@@ -1,0 +1,208 @@
+package main
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// Config is the service's configuration, read from the environment under the names
+// the Azure Bot and WeChat consoles use.
+type Config struct {
+	Dev bool // local mode: simulator, no bot token check, dev sign-in
+
+	AppID, AppPassword, AppTenantID, AppType string
+
+	DatabaseURL string
+	Addr        string
+	PublicURL   string
+
+	WeChatMode string // wecom-kf or official-account
+
+	WeComCorpID, WeComKFSecret, WeComCallbackToken, WeComAESKey, WeComAPIBase string
+
+	WeChatAppID, WeChatAppSecret, WeChatToken, WeChatAESKey, WeChatAPIBase string
+
+	OpenIDMetadataURL string
+}
+
+// Setting describes one environment variable; the table drives loading, the error
+// messages and the README's configuration table.
+type Setting struct {
+	Name     string
+	Default  string
+	Required string // when it is required, in words; empty if never
+	Secret   bool
+	About    string
+}
+
+// settings lists every environment variable the service reads.
+var settings = []Setting{
+	{Name: "MicrosoftAppId", Required: "outside local mode", About: "the bot's Entra app (client) id, a GUID"},
+	{Name: "MicrosoftAppPassword", Required: "for SingleTenant/MultiTenant", Secret: true, About: "the bot app's client secret"},
+	{Name: "MicrosoftAppTenantId", Required: "for SingleTenant/UserAssignedMSI", About: "the bot's own Entra tenant, a GUID"},
+	{Name: "MicrosoftAppType", Default: "SingleTenant", About: "SingleTenant, UserAssignedMSI or MultiTenant (legacy bots)"},
+	{Name: "MULTILINE_DATABASE_URL", Default: "sqlite:./data/multiline.db", About: "sqlite:PATH or postgres://…"},
+	{Name: "MULTILINE_ADDR", Default: "127.0.0.1:3978 (local mode), :3978 otherwise", About: "listen address"},
+	{Name: "MULTILINE_PUBLIC_URL", Required: "outside local mode", About: "https URL where Teams and WeChat reach the service"},
+	{Name: "WECHAT_MODE", Default: "wecom-kf", About: "wecom-kf (WeCom WeChat Customer Service) or official-account"},
+	{Name: "WECOM_CORP_ID", Required: "wecom-kf", About: "WeCom corp id (callback receive id)"},
+	{Name: "WECOM_KF_SECRET", Required: "wecom-kf", Secret: true, About: "secret of the WeChat Customer Service app"},
+	{Name: "WECOM_CALLBACK_TOKEN", Required: "wecom-kf", Secret: true, About: "callback Token"},
+	{Name: "WECOM_ENCODING_AES_KEY", Required: "wecom-kf", Secret: true, About: "callback EncodingAESKey, 43 characters"},
+	{Name: "WECOM_API_BASE", Default: "https://qyapi.weixin.qq.com (the built-in simulator in local mode)", About: "WeCom API base URL"},
+	{Name: "WECHAT_APP_ID", Required: "official-account", About: "Official Account AppID (callback receive id)"},
+	{Name: "WECHAT_APP_SECRET", Required: "official-account", Secret: true, About: "Official Account AppSecret"},
+	{Name: "WECHAT_TOKEN", Required: "official-account", Secret: true, About: "callback Token"},
+	{Name: "WECHAT_ENCODING_AES_KEY", Secret: true, About: "EncodingAESKey for safe mode; empty means plaintext mode"},
+	{Name: "WECHAT_API_BASE", Default: "https://api.weixin.qq.com", About: "Official Account API base URL"},
+	{Name: "BOT_OPENID_METADATA_URL", Default: "https://login.botframework.com/v1/.well-known/openidconfiguration", About: "where inbound bot token keys come from"},
+}
+
+// ConfigError names the one setting that stops start-up.
+type ConfigError struct {
+	Name, Problem string
+}
+
+func (e *ConfigError) Error() string { return fmt.Sprintf("configuration: %s %s", e.Name, e.Problem) }
+
+var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// ValidAESKey reports whether k is a WeChat EncodingAESKey: 43 characters that
+// decode, with "=" added, to 32 bytes.
+func ValidAESKey(k string) bool {
+	if len(k) != 43 {
+		return false
+	}
+	b, err := base64.StdEncoding.DecodeString(k + "=")
+	return err == nil && len(b) == 32
+}
+
+// LoadConfig reads the configuration from getenv. The first missing or malformed
+// setting is returned as a *ConfigError; secrets never appear in messages.
+func LoadConfig(getenv func(string) string, dev bool) (Config, error) {
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		Dev:                dev,
+		AppID:              get("MicrosoftAppId", ""),
+		AppPassword:        get("MicrosoftAppPassword", ""),
+		AppTenantID:        get("MicrosoftAppTenantId", ""),
+		AppType:            get("MicrosoftAppType", "SingleTenant"),
+		DatabaseURL:        get("MULTILINE_DATABASE_URL", "sqlite:./data/multiline.db"),
+		Addr:               get("MULTILINE_ADDR", ":3978"),
+		PublicURL:          get("MULTILINE_PUBLIC_URL", ""),
+		WeChatMode:         get("WECHAT_MODE", "wecom-kf"),
+		WeComCorpID:        get("WECOM_CORP_ID", ""),
+		WeComKFSecret:      get("WECOM_KF_SECRET", ""),
+		WeComCallbackToken: get("WECOM_CALLBACK_TOKEN", ""),
+		WeComAESKey:        get("WECOM_ENCODING_AES_KEY", ""),
+		WeComAPIBase:       get("WECOM_API_BASE", ""),
+		WeChatAppID:        get("WECHAT_APP_ID", ""),
+		WeChatAppSecret:    get("WECHAT_APP_SECRET", ""),
+		WeChatToken:        get("WECHAT_TOKEN", ""),
+		WeChatAESKey:       get("WECHAT_ENCODING_AES_KEY", ""),
+		WeChatAPIBase:      get("WECHAT_API_BASE", "https://api.weixin.qq.com"),
+		OpenIDMetadataURL:  get("BOT_OPENID_METADATA_URL", "https://login.botframework.com/v1/.well-known/openidconfiguration"),
+	}
+	if dev {
+		c.Addr = get("MULTILINE_ADDR", "127.0.0.1:3978")
+		c.PublicURL = get("MULTILINE_PUBLIC_URL", "http://"+c.Addr)
+		// The simulator plays WeCom: its identity is fixed and not secret.
+		c.WeChatMode = "wecom-kf"
+		c.WeComCorpID = get("WECOM_CORP_ID", devCorpID)
+		c.WeComKFSecret = get("WECOM_KF_SECRET", devKFSecret)
+		c.WeComCallbackToken = get("WECOM_CALLBACK_TOKEN", devCallbackToken)
+		c.WeComAESKey = get("WECOM_ENCODING_AES_KEY", devAESKey)
+	} else if c.WeComAPIBase == "" {
+		c.WeComAPIBase = "https://qyapi.weixin.qq.com"
+	}
+	return c, c.validate()
+}
+
+// Local mode's simulated WeCom identity (not secrets: the simulator runs in-process).
+const (
+	devCorpID        = "wwmultilinedev00001"
+	devKFSecret      = "dev-kf-secret"
+	devCallbackToken = "multilinedev"
+	devAESKey        = "bXVsdGlsaW5lLWRldi1zaW11bGF0b3Ita2V5LTAwMDA"
+)
+
+func (c Config) validate() error {
+	bad := func(name, problem string) error { return &ConfigError{Name: name, Problem: problem} }
+	missing := func(name string) error { return bad(name, "is required but not set") }
+
+	switch c.AppType {
+	case "SingleTenant", "MultiTenant", "UserAssignedMSI":
+	default:
+		return bad("MicrosoftAppType", "must be SingleTenant, MultiTenant or UserAssignedMSI")
+	}
+	if !c.Dev || c.AppID != "" {
+		if c.AppID == "" {
+			return missing("MicrosoftAppId")
+		}
+		if !guidRE.MatchString(c.AppID) {
+			return bad("MicrosoftAppId", "must be a GUID (the bot's app id)")
+		}
+	}
+	if !c.Dev {
+		if c.AppType != "UserAssignedMSI" && c.AppPassword == "" {
+			return missing("MicrosoftAppPassword")
+		}
+		if c.AppType != "MultiTenant" && c.AppTenantID == "" {
+			return missing("MicrosoftAppTenantId")
+		}
+	}
+	if c.AppTenantID != "" && !guidRE.MatchString(c.AppTenantID) {
+		return bad("MicrosoftAppTenantId", "must be a GUID (the bot's Entra tenant id)")
+	}
+	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return bad("MULTILINE_DATABASE_URL", "must start with sqlite: or postgres://")
+	}
+	if !strings.Contains(c.Addr, ":") {
+		return bad("MULTILINE_ADDR", "must be host:port or :port")
+	}
+	if c.PublicURL == "" {
+		return missing("MULTILINE_PUBLIC_URL")
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || u.Host == "" || (u.Scheme != "https" && !c.Dev) {
+		return bad("MULTILINE_PUBLIC_URL", "must be an absolute https URL")
+	}
+	for name, v := range map[string]string{"WECOM_API_BASE": c.WeComAPIBase, "WECHAT_API_BASE": c.WeChatAPIBase, "BOT_OPENID_METADATA_URL": c.OpenIDMetadataURL} {
+		if v == "" {
+			continue
+		}
+		if u, err := url.Parse(v); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			return bad(name, "must be an absolute http(s) URL")
+		}
+	}
+	switch c.WeChatMode {
+	case "wecom-kf":
+		for _, kv := range [][2]string{{"WECOM_CORP_ID", c.WeComCorpID}, {"WECOM_KF_SECRET", c.WeComKFSecret}, {"WECOM_CALLBACK_TOKEN", c.WeComCallbackToken}, {"WECOM_ENCODING_AES_KEY", c.WeComAESKey}} {
+			if kv[1] == "" {
+				return missing(kv[0])
+			}
+		}
+		if !ValidAESKey(c.WeComAESKey) {
+			return bad("WECOM_ENCODING_AES_KEY", "must be 43 characters of base64 (32 bytes)")
+		}
+	case "official-account":
+		for _, kv := range [][2]string{{"WECHAT_APP_ID", c.WeChatAppID}, {"WECHAT_APP_SECRET", c.WeChatAppSecret}, {"WECHAT_TOKEN", c.WeChatToken}} {
+			if kv[1] == "" {
+				return missing(kv[0])
+			}
+		}
+		if c.WeChatAESKey != "" && !ValidAESKey(c.WeChatAESKey) {
+			return bad("WECHAT_ENCODING_AES_KEY", "must be 43 characters of base64 (32 bytes), or empty for plaintext mode")
+		}
+	default:
+		return bad("WECHAT_MODE", "must be wecom-kf or official-account")
+	}
+	return nil
+}
