@@ -93,8 +93,9 @@ func TestBuildLayoutAndContent(t *testing.T) {
 		{"activities.activityTypes.0.type", ActivityNewMessage},
 		{"activities.activityTypes.0.templateText", "New WeChat message from {" + TemplateParamContact + "}"},
 		{"activities.activityTypes.1.type", ActivityThreadAssigned},
-		{"authorization.permissions.resourceSpecific.0.name", "TeamsActivity.Send.User"},
-		{"authorization.permissions.resourceSpecific.0.type", "Application"},
+		// No resource-specific permissions: with them, proactive install
+		// would need the broader ReadWriteAndConsent… permission.
+		{"authorization", nil},
 	}
 	for _, tt := range tests {
 		if got := jsonPath(m, tt.path); got != tt.want {

@@ -33,6 +33,12 @@ const TabEntityID = "multiline"
 // AccentColor is WeChat-like green, also the icons' background.
 const AccentColor = "#07C160"
 
+// The template declares no resource-specific consent (authorization
+// section): notifications use the tenant-wide TeamsActivity.Send application
+// permission instead of TeamsActivity.Send.User, because an app that asks
+// for RSC can only be installed proactively with the broader
+// TeamsAppInstallation.ReadWriteAndConsent… permissions.
+//
 //go:embed manifest.json.tmpl
 var manifestTemplate string
 
