@@ -1,0 +1,497 @@
+package fakewechat
+
+import (
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/multiline/multiline/wechat"
+)
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /cgi-bin/gettoken", s.getTokenKf)
+	m.HandleFunc("GET /cgi-bin/token", s.getTokenOA)
+	m.HandleFunc("POST /cgi-bin/kf/sync_msg", s.authed(s.syncMsg))
+	m.HandleFunc("POST /cgi-bin/kf/send_msg", s.authed(s.sendMsg))
+	m.HandleFunc("POST /cgi-bin/kf/send_msg_on_event", s.authed(s.sendOnEvent))
+	m.HandleFunc("POST /cgi-bin/kf/service_state/get", s.authed(s.stateGet))
+	m.HandleFunc("POST /cgi-bin/kf/service_state/trans", s.authed(s.stateTrans))
+	m.HandleFunc("POST /cgi-bin/kf/add_contact_way", s.authed(s.addContactWay))
+	m.HandleFunc("POST /cgi-bin/message/custom/send", s.authed(s.customSend))
+	m.HandleFunc("POST /cgi-bin/qrcode/create", s.authed(s.qrcodeCreate))
+	m.HandleFunc("POST /cgi-bin/media/upload", s.authed(s.mediaUpload))
+	m.HandleFunc("GET /cgi-bin/media/get", s.authed(s.mediaGet))
+	s.controlRoutes(m)
+	s.mux = m
+}
+
+func (s *Server) issueToken(w http.ResponseWriter) {
+	s.mu.Lock()
+	tok := s.nextID("ACCESS_TOKEN_")
+	s.tokens[tok] = s.nowLocked().Add(s.cfg.TokenTTL)
+	s.mu.Unlock()
+	writeJSON(w, ok(map[string]any{"access_token": tok, "expires_in": int64(s.cfg.TokenTTL / time.Second)}))
+}
+
+func (s *Server) getTokenKf(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	switch {
+	case s.cfg.CorpID == "" || q.Get("corpid") != s.cfg.CorpID:
+		writeErr(w, 40013, "invalid corpid")
+	case q.Get("corpsecret") != s.cfg.KfSecret:
+		writeErr(w, 40001, "invalid secret")
+	default:
+		s.issueToken(w)
+	}
+}
+
+func (s *Server) getTokenOA(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	switch {
+	case q.Get("grant_type") != "client_credential":
+		writeErr(w, 40002, "invalid grant_type")
+	case s.cfg.AppID == "" || q.Get("appid") != s.cfg.AppID:
+		writeErr(w, 40013, "invalid appid")
+	case q.Get("secret") != s.cfg.AppSecret:
+		writeErr(w, 40125, "invalid appsecret")
+	default:
+		s.issueToken(w)
+	}
+}
+
+// authed checks access_token and applies injected faults before the API runs.
+func (s *Server) authed(next func(w http.ResponseWriter, r *http.Request, body []byte) map[string]any) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok := r.URL.Query().Get("access_token")
+		s.mu.Lock()
+		exp, known := s.tokens[tok]
+		now := s.nowLocked()
+		fault, hasFault := s.takeFaultLocked(r.URL.Path)
+		s.mu.Unlock()
+		switch {
+		case tok == "":
+			writeErr(w, 41001, "access_token missing")
+			return
+		case !known:
+			writeErr(w, 40014, "invalid access_token")
+			return
+		case !now.Before(exp):
+			writeErr(w, 42001, "access_token expired")
+			return
+		}
+		if hasFault && fault.HTTPStatus != 0 {
+			w.WriteHeader(fault.HTTPStatus)
+			return
+		}
+		if hasFault && fault.Errcode != 0 {
+			writeErr(w, fault.Errcode, "injected fault")
+			return
+		}
+		var body []byte
+		if r.Method == http.MethodPost && !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+			b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+			if err != nil {
+				writeErr(w, 40058, "unreadable body")
+				return
+			}
+			body = b
+		}
+		if hasFault && fault.FailType != 0 {
+			r = r.WithContext(withFailType(r.Context(), fault.FailType))
+		}
+		out := next(w, r, body)
+		if out == nil {
+			return // the API wrote its own answer (media/get)
+		}
+		if hasFault && fault.Delay > 0 {
+			// The call has taken effect; only the answer is late.
+			select {
+			case <-time.After(fault.Delay):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		writeJSON(w, out)
+	}
+}
+
+func decode(body []byte, v any) map[string]any {
+	if err := json.Unmarshal(body, v); err != nil {
+		return map[string]any{"errcode": 47001, "errmsg": "data format error"}
+	}
+	return nil
+}
+
+func (s *Server) syncMsg(_ http.ResponseWriter, _ *http.Request, body []byte) map[string]any {
+	var in struct {
+		Cursor   string `json:"cursor"`
+		Token    string `json:"token"`
+		Limit    int    `json:"limit"`
+		OpenKfID string `json:"open_kfid"`
+	}
+	if e := decode(body, &in); e != nil {
+		return e
+	}
+	if in.Limit == 0 {
+		in.Limit = 1000
+	}
+	if in.Limit < 0 || in.Limit > 1000 {
+		return map[string]any{"errcode": 40058, "errmsg": "invalid limit"}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if in.Token != "" && !s.syncToks[in.Token] {
+		return map[string]any{"errcode": 95007, "errmsg": "invalid msg token"}
+	}
+	if in.OpenKfID != "" && in.OpenKfID != s.cfg.OpenKfID {
+		return map[string]any{"errcode": 95000, "errmsg": "invalid open_kfid"}
+	}
+	start := 0
+	if in.Cursor != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(in.Cursor, "c"))
+		if err != nil || n < 0 || n > len(s.syncLog) {
+			return map[string]any{"errcode": 95006, "errmsg": "invalid cursor"}
+		}
+		start = n
+	}
+	end := min(start+in.Limit, len(s.syncLog))
+	list := append([]map[string]any{}, s.syncLog[start:end]...)
+	hasMore := 0
+	if end < len(s.syncLog) {
+		hasMore = 1
+	}
+	return ok(map[string]any{"next_cursor": "c" + strconv.Itoa(end), "has_more": hasMore, "msg_list": list})
+}
+
+// content is the msgtype part shared by send requests.
+type content struct {
+	MsgType string `json:"msgtype"`
+	Text    *struct {
+		Content string `json:"content"`
+	} `json:"text"`
+	Image *struct {
+		MediaID string `json:"media_id"`
+	} `json:"image"`
+	Voice *struct {
+		MediaID string `json:"media_id"`
+	} `json:"voice"`
+	Video *struct {
+		MediaID string `json:"media_id"`
+	} `json:"video"`
+	File *struct {
+		MediaID string `json:"media_id"`
+	} `json:"file"`
+}
+
+// delivered validates content and returns what the consumer would see.
+func (s *Server) deliveredLocked(c content, kfOnly bool) (Delivered, map[string]any) {
+	bad := func(msg string) (Delivered, map[string]any) {
+		return Delivered{}, map[string]any{"errcode": 40058, "errmsg": msg}
+	}
+	var mediaID string
+	switch c.MsgType {
+	case "text":
+		if c.Text == nil || c.Text.Content == "" {
+			return Delivered{}, map[string]any{"errcode": 44004, "errmsg": "empty content"}
+		}
+		if len(c.Text.Content) > wechat.MaxTextBytes {
+			return Delivered{}, map[string]any{"errcode": 45002, "errmsg": "content size out of limit"}
+		}
+		return Delivered{Kind: "text", Text: c.Text.Content}, nil
+	case "image":
+		if c.Image != nil {
+			mediaID = c.Image.MediaID
+		}
+	case "voice", "video", "file":
+		if !kfOnly {
+			return bad("msgtype not supported here")
+		}
+		switch {
+		case c.MsgType == "voice" && c.Voice != nil:
+			mediaID = c.Voice.MediaID
+		case c.MsgType == "video" && c.Video != nil:
+			mediaID = c.Video.MediaID
+		case c.MsgType == "file" && c.File != nil:
+			mediaID = c.File.MediaID
+		}
+	default:
+		return bad("invalid msgtype")
+	}
+	if _, known := s.media[mediaID]; !known {
+		return Delivered{}, map[string]any{"errcode": 40007, "errmsg": "invalid media_id"}
+	}
+	return Delivered{Kind: c.MsgType, MediaID: mediaID}, nil
+}
+
+func (s *Server) sendMsg(_ http.ResponseWriter, r *http.Request, body []byte) map[string]any {
+	var in struct {
+		ToUser   string `json:"touser"`
+		OpenKfID string `json:"open_kfid"`
+		MsgID    string `json:"msgid"`
+		content
+	}
+	if e := decode(body, &in); e != nil {
+		return e
+	}
+	if in.MsgID != "" && wechat.ValidateMsgID(in.MsgID) != nil {
+		return map[string]any{"errcode": 40058, "errmsg": "invalid msgid"}
+	}
+	if in.OpenKfID != s.cfg.OpenKfID {
+		return map[string]any{"errcode": 95000, "errmsg": "invalid open_kfid"}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if in.MsgID != "" {
+		if _, dup := s.sent[in.MsgID]; dup {
+			// A resend of a delivered msgid succeeds without a second delivery.
+			return ok(map[string]any{"msgid": in.MsgID})
+		}
+	}
+	c := s.consumers[in.ToUser]
+	if c == nil {
+		return map[string]any{"errcode": 40096, "errmsg": "invalid external_userid"}
+	}
+	switch c.state {
+	case wechat.StateEnded:
+		return map[string]any{"errcode": 95013, "errmsg": "session ended"}
+	case wechat.StatePool, wechat.StateServicer:
+		return map[string]any{"errcode": 95018, "errmsg": "session state does not allow sending"}
+	}
+	d, e := s.deliveredLocked(in.content, true)
+	if e != nil {
+		return e
+	}
+	now := s.nowLocked()
+	if c.lastMsg.IsZero() || now.Sub(c.lastMsg) > Window {
+		return map[string]any{"errcode": 95002, "errmsg": "send msg time limit"}
+	}
+	if c.sends >= SendLimit {
+		return map[string]any{"errcode": 95001, "errmsg": "send msg count limit"}
+	}
+	if in.MsgID == "" {
+		in.MsgID = s.nextID("MSG")
+	}
+	c.sends++
+	s.sent[in.MsgID] = c.id
+	if ft := failTypeFrom(r.Context()); ft != 0 {
+		s.appendEventLocked(c.id, map[string]any{"event_type": "msg_send_fail", "fail_msgid": in.MsgID, "fail_type": ft})
+		go s.notifyKf()
+	} else {
+		d.MsgID, d.At, d.Via = in.MsgID, now, "kf/send_msg"
+		c.inbox = append(c.inbox, d)
+	}
+	return ok(map[string]any{"msgid": in.MsgID})
+}
+
+func (s *Server) sendOnEvent(_ http.ResponseWriter, _ *http.Request, body []byte) map[string]any {
+	var in struct {
+		Code  string `json:"code"`
+		MsgID string `json:"msgid"`
+		content
+	}
+	if e := decode(body, &in); e != nil {
+		return e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	wc, found := s.welcome[in.Code]
+	if !found || !s.nowLocked().Before(wc.expires) {
+		return map[string]any{"errcode": 95016, "errmsg": "invalid or expired code"}
+	}
+	d, e := s.deliveredLocked(in.content, true)
+	if e != nil {
+		return e
+	}
+	delete(s.welcome, in.Code) // one message per code
+	if in.MsgID == "" {
+		in.MsgID = s.nextID("MSG")
+	}
+	d.MsgID, d.At, d.Via = in.MsgID, s.nowLocked(), "kf/send_msg_on_event"
+	c := s.consumerLocked(wc.consumer)
+	c.inbox = append(c.inbox, d)
+	return ok(map[string]any{"msgid": in.MsgID})
+}
+
+func (s *Server) stateGet(_ http.ResponseWriter, _ *http.Request, body []byte) map[string]any {
+	var in struct {
+		OpenKfID       string `json:"open_kfid"`
+		ExternalUserID string `json:"external_userid"`
+	}
+	if e := decode(body, &in); e != nil {
+		return e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.consumers[in.ExternalUserID]
+	if c == nil || in.OpenKfID != s.cfg.OpenKfID {
+		return map[string]any{"errcode": 40096, "errmsg": "invalid external_userid"}
+	}
+	return ok(map[string]any{"service_state": int(c.state), "servicer_userid": c.servicer})
+}
+
+func (s *Server) stateTrans(_ http.ResponseWriter, _ *http.Request, body []byte) map[string]any {
+	var in struct {
+		OpenKfID       string `json:"open_kfid"`
+		ExternalUserID string `json:"external_userid"`
+		ServiceState   int    `json:"service_state"`
+		ServicerUserID string `json:"servicer_userid"`
+	}
+	if e := decode(body, &in); e != nil {
+		return e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.consumers[in.ExternalUserID]
+	if c == nil || in.OpenKfID != s.cfg.OpenKfID {
+		return map[string]any{"errcode": 40096, "errmsg": "invalid external_userid"}
+	}
+	st := wechat.ServiceState(in.ServiceState)
+	if st < wechat.StateUntreated || st > wechat.StateEnded || (st == wechat.StateServicer) != (in.ServicerUserID != "") {
+		return map[string]any{"errcode": 95014, "errmsg": "invalid service_state transition"}
+	}
+	c.state, c.servicer = st, in.ServicerUserID
+	code := s.nextID("MSGCODE")
+	s.welcome[code] = welcomeCode{consumer: c.id, expires: s.nowLocked().Add(welcomeCodeTTL)}
+	return ok(map[string]any{"msg_code": code})
+}
+
+func (s *Server) addContactWay(_ http.ResponseWriter, _ *http.Request, body []byte) map[string]any {
+	var in struct {
+		OpenKfID string `json:"open_kfid"`
+		Scene    string `json:"scene"`
+	}
+	if e := decode(body, &in); e != nil {
+		return e
+	}
+	if in.OpenKfID != s.cfg.OpenKfID {
+		return map[string]any{"errcode": 95000, "errmsg": "invalid open_kfid"}
+	}
+	if in.Scene != "" && wechat.ValidateMsgID(in.Scene) != nil {
+		return map[string]any{"errcode": 40058, "errmsg": "invalid scene"}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.nextID("kfc")
+	s.links[id] = in.Scene
+	return ok(map[string]any{"url": "https://work.weixin.qq.com/kf/" + id + "?enc_scene=" + url.QueryEscape(in.Scene)})
+}
+
+func (s *Server) customSend(_ http.ResponseWriter, _ *http.Request, body []byte) map[string]any {
+	var in struct {
+		ToUser string `json:"touser"`
+		content
+	}
+	if e := decode(body, &in); e != nil {
+		return e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.consumers[in.ToUser]
+	if c == nil {
+		return map[string]any{"errcode": 40003, "errmsg": "invalid openid"}
+	}
+	d, e := s.deliveredLocked(in.content, false)
+	if e != nil {
+		return e
+	}
+	now := s.nowLocked()
+	if c.lastMsg.IsZero() || now.Sub(c.lastMsg) > Window {
+		return map[string]any{"errcode": 45015, "errmsg": "response out of time limit"}
+	}
+	if c.sends >= SendLimit {
+		return map[string]any{"errcode": 45047, "errmsg": "out of response count limit"}
+	}
+	c.sends++
+	d.MsgID, d.At, d.Via = s.nextID("MSG"), now, "message/custom/send"
+	c.inbox = append(c.inbox, d)
+	return ok(nil)
+}
+
+func (s *Server) qrcodeCreate(_ http.ResponseWriter, _ *http.Request, body []byte) map[string]any {
+	var in struct {
+		ExpireSeconds int64  `json:"expire_seconds"`
+		ActionName    string `json:"action_name"`
+		ActionInfo    struct {
+			Scene struct {
+				SceneStr string `json:"scene_str"`
+			} `json:"scene"`
+		} `json:"action_info"`
+	}
+	if e := decode(body, &in); e != nil {
+		return e
+	}
+	scene := in.ActionInfo.Scene.SceneStr
+	if scene == "" || len(scene) > 64 {
+		return map[string]any{"errcode": 40058, "errmsg": "invalid scene_str"}
+	}
+	var expire int64
+	switch in.ActionName {
+	case "QR_STR_SCENE":
+		expire = in.ExpireSeconds
+		if expire == 0 {
+			expire = 30
+		}
+		if expire < 0 || expire > 2592000 {
+			return map[string]any{"errcode": 40058, "errmsg": "invalid expire_seconds"}
+		}
+	case "QR_LIMIT_STR_SCENE":
+	default:
+		return map[string]any{"errcode": 40058, "errmsg": "invalid action_name"}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.nextID("q")
+	s.links[id] = scene
+	out := ok(map[string]any{"ticket": "gQ" + id, "url": "http://weixin.qq.com/q/" + id})
+	if expire > 0 {
+		out["expire_seconds"] = expire
+	}
+	return out
+}
+
+func (s *Server) mediaUpload(_ http.ResponseWriter, r *http.Request, _ []byte) map[string]any {
+	typ := r.URL.Query().Get("type")
+	switch typ {
+	case "image", "voice", "video", "file", "thumb":
+	default:
+		return map[string]any{"errcode": 40004, "errmsg": "invalid media type"}
+	}
+	f, hdr, err := r.FormFile("media")
+	if err != nil {
+		return map[string]any{"errcode": 41005, "errmsg": "media data missing"}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, wechat.MaxMediaBytes+1))
+	if err != nil || len(data) == 0 || len(data) > wechat.MaxMediaBytes {
+		return map[string]any{"errcode": 40005, "errmsg": "invalid file size"}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.storeMediaLocked(typ, hdr.Filename, data)
+	return ok(map[string]any{"type": typ, "media_id": id, "created_at": strconv.FormatInt(s.nowLocked().Unix(), 10)})
+}
+
+func (s *Server) storeMediaLocked(typ, filename string, data []byte) string {
+	id := s.nextID("MEDIA_")
+	s.media[id] = mediaItem{typ: typ, filename: filename, contentType: http.DetectContentType(data), data: data}
+	return id
+}
+
+func (s *Server) mediaGet(w http.ResponseWriter, r *http.Request, _ []byte) map[string]any {
+	s.mu.Lock()
+	m, found := s.media[r.URL.Query().Get("media_id")]
+	s.mu.Unlock()
+	if !found {
+		return map[string]any{"errcode": 40007, "errmsg": "invalid media_id"}
+	}
+	w.Header().Set("Content-Type", m.contentType)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": m.filename}))
+	_, _ = w.Write(m.data)
+	return nil
+}
