@@ -64,7 +64,7 @@ func TestEmployeeSendsWhileActive(t *testing.T) {
 	for i, want := range []struct {
 		limitNotice bool
 	}{{false}, {false}, {true}} {
-		acts := r.at(time.Duration(i+1) * time.Minute).send("alice", "msg")
+		acts := r.at(time.Duration(i+1)*time.Minute).send("alice", "msg")
 		if n := len(sentEmployeeMessages(acts)); n != 1 {
 			t.Fatalf("message %d: sent %d", i+1, n)
 		}
@@ -202,7 +202,7 @@ func TestInactiveAt48h(t *testing.T) {
 	if got := employeeNotices(acts)[NoticeInactive]; !slices.Equal(got, []EmployeeID{"alice"}) {
 		t.Errorf("inactive notice to %v", got)
 	}
-	acts = r.at(49 * time.Hour).send("alice", "later")
+	acts = r.at(49*time.Hour).send("alice", "later")
 	if len(sentEmployeeMessages(acts)) != 0 || len(r.th.Queue) != 1 || len(consumerNotices(acts)) != 0 {
 		t.Fatalf("after 48h messages queue and nothing is sent: %v", acts)
 	}
@@ -214,7 +214,7 @@ func TestInactiveAt48h(t *testing.T) {
 
 func TestWindowPassedBeforeTimer(t *testing.T) {
 	r := newRun(t).start()
-	acts := r.at(48*time.Hour + time.Second).send("alice", "late")
+	acts := r.at(48*time.Hour+time.Second).send("alice", "late")
 	if len(sentEmployeeMessages(acts)) != 0 || r.th.Status != StatusInactive {
 		t.Fatalf("no send after 48h, even before the timer fires: %v", acts)
 	}

@@ -24,7 +24,10 @@ type Employee struct {
 	Conversation ConversationRef
 	// Blocked says Teams refused deliveries (bot disabled or blocked); they resume when
 	// the employee interacts with the bot again.
-	Blocked bool
+	Blocked       bool
+	BlockedReason string
+	// ContactScene and ContactLink are the employee's personal WeChat contact link.
+	ContactScene, ContactLink string
 	// Focus is the thread that plain text in the bot chat goes to.
 	Focus ThreadID
 }
@@ -159,3 +162,54 @@ func (e *SendError) Error() string {
 	return "wechat refused the send (" + string(e.Reason) + "): " + e.Err.Error()
 }
 func (e *SendError) Unwrap() error { return e.Err }
+
+// Inbound is something a consumer did on WeChat, as the WeChat adapter normalized it.
+type Inbound struct {
+	Kind         InboundKind
+	WeChatMsgID  string // WeChat's id, for deduplication
+	Account      string // open_kfid, or the Official Account's id
+	Consumer     ConsumerID
+	ConsumerName string
+	Language     string // the consumer's WeChat language, if known
+	At           time.Time
+	Body         Content // for InboundMessage; media already stored by the adapter
+	// Scene and SceneParam say which link the consumer came through: a personal
+	// contact link (Scene) or an opt-in request (SceneParam, or Scene for an
+	// Official Account QR code).
+	Scene, SceneParam string
+	// FailedMessage and FailReason describe a send WeChat reported as failed later
+	// (WeCom msg_send_fail).
+	FailedMessage MessageID
+	FailReason    FailReason
+}
+
+// InboundKind says what an Inbound is.
+type InboundKind string
+
+// Inbound kinds.
+const (
+	InboundMessage    InboundKind = "message"
+	InboundArrived    InboundKind = "arrived"     // entered a session / scanned a QR code
+	InboundSendFailed InboundKind = "send_failed" // a send we made failed after it was accepted
+)
+
+// PullBatch is one page of WeChat's sync_msg.
+type PullBatch struct {
+	Messages []Inbound
+	Cursor   string
+	More     bool
+}
+
+// WeChatSide is everything the service asks of WeChat (implemented by an adapter
+// over wechat/). Send must be idempotent by message ID; a final refusal is a *SendError.
+type WeChatSide interface {
+	WeChatSender
+	// Pull fetches the page after cursor for an account (WeCom kf sync_msg); token is
+	// the one the callback carried.
+	Pull(ctx context.Context, account, token, cursor string) (PullBatch, error)
+	// ContactLink returns a link (or QR code URL) that brings a consumer to the
+	// account with this scene and scene parameter.
+	ContactLink(ctx context.Context, account, scene, sceneParam string) (string, error)
+	// EndSession ends the consumer's WeChat session (nobody serves them any more).
+	EndSession(ctx context.Context, account string, consumer ConsumerID) error
+}

@@ -95,6 +95,9 @@ type Consumer struct {
 	ID       ConsumerID
 	Name     string
 	Language Language // empty: the company's default
+	// RouteHint is the employee whose personal contact link the consumer came
+	// through; their next new thread is routed to that employee.
+	RouteHint EmployeeID
 }
 
 // ThreadRecord is a thread as stored: the policy state plus what only the service needs.

@@ -1,0 +1,222 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// EmployeeInstalled records where the bot reaches an employee (Teams told us the app
+// was installed). The employee is created if new: enabled in local mode, otherwise
+// disabled until an admin enables them.
+func (s *Service) EmployeeInstalled(ctx context.Context, in Installation) (Employee, error) {
+	var out Employee
+	err := s.tx(ctx, func(tx Tx) error {
+		e, err := tx.EmployeeByTeamsUser(ctx, in.TenantID, in.TeamsUserID)
+		switch {
+		case errors.Is(err, ErrUnknownEmployee):
+			e = Employee{ID: NewEmployeeID(), Company: s.company, TenantID: in.TenantID, TeamsUserID: in.TeamsUserID, Enabled: s.autoEnable}
+		case err != nil:
+			return err
+		}
+		if in.AADObjectID != "" {
+			e.AADObjectID = in.AADObjectID
+		}
+		if in.Name != "" {
+			e.Name = in.Name
+		}
+		if in.Locale != "" {
+			e.Locale = in.Locale
+		}
+		e.Conversation = in.Conversation
+		e.Blocked = false
+		if err := tx.SaveEmployee(ctx, e); err != nil {
+			return err
+		}
+		out = e
+		return tx.WakeLane(ctx, teamsLane(e.ID))
+	})
+	return out, err
+}
+
+// EmployeeUninstalled forgets the conversation reference; deliveries wait until the
+// app is installed again.
+func (s *Service) EmployeeUninstalled(ctx context.Context, tenantID, teamsUserID string) error {
+	return s.tx(ctx, func(tx Tx) error {
+		e, err := tx.EmployeeByTeamsUser(ctx, tenantID, teamsUserID)
+		if errors.Is(err, ErrUnknownEmployee) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		e.Conversation = ConversationRef{}
+		return tx.SaveEmployee(ctx, e)
+	})
+}
+
+// EmployeeByTeamsUser finds an employee by their Bot Framework user id.
+func (s *Service) EmployeeByTeamsUser(ctx context.Context, tenantID, teamsUserID string) (Employee, error) {
+	var e Employee
+	err := s.store.Tx(ctx, func(tx Tx) (err error) {
+		e, err = tx.EmployeeByTeamsUser(ctx, tenantID, teamsUserID)
+		return err
+	})
+	return e, err
+}
+
+// Employee returns an employee by ID.
+func (s *Service) Employee(ctx context.Context, id EmployeeID) (Employee, error) {
+	var e Employee
+	err := s.store.Tx(ctx, func(tx Tx) (err error) {
+		e, err = tx.Employee(ctx, id)
+		return err
+	})
+	return e, err
+}
+
+// SetEmployeeEnabled enables or disables an employee (admin).
+func (s *Service) SetEmployeeEnabled(ctx context.Context, id EmployeeID, enabled bool) error {
+	return s.updateEmployee(ctx, id, func(e *Employee) { e.Enabled = enabled })
+}
+
+// SetContactLink stores an employee's personal contact link and its scene.
+func (s *Service) SetContactLink(ctx context.Context, id EmployeeID, scene, link string) error {
+	return s.updateEmployee(ctx, id, func(e *Employee) { e.ContactScene, e.ContactLink = scene, link })
+}
+
+// EmployeeInteracted clears an unreachable mark: Teams lets the bot write again
+// once the employee has written to it. Waiting deliveries go out now.
+func (s *Service) EmployeeInteracted(ctx context.Context, id EmployeeID) error {
+	return s.updateEmployee(ctx, id, func(e *Employee) { e.Blocked, e.BlockedReason = false, "" })
+}
+
+// MarkUnreachable records that Teams refuses deliveries to the employee.
+func (s *Service) MarkUnreachable(ctx context.Context, id EmployeeID, reason string) error {
+	return s.updateEmployee(ctx, id, func(e *Employee) { e.Blocked, e.BlockedReason = true, reason })
+}
+
+// UpdateConversation stores a re-created 1:1 conversation.
+func (s *Service) UpdateConversation(ctx context.Context, id EmployeeID, ref ConversationRef) error {
+	return s.updateEmployee(ctx, id, func(e *Employee) { e.Conversation = ref })
+}
+
+// SetFocus remembers the thread that the employee's plain text in the bot chat goes to.
+func (s *Service) SetFocus(ctx context.Context, id EmployeeID, t ThreadID) error {
+	return s.updateEmployee(ctx, id, func(e *Employee) { e.Focus = t })
+}
+
+func (s *Service) updateEmployee(ctx context.Context, id EmployeeID, change func(*Employee)) error {
+	return s.tx(ctx, func(tx Tx) error {
+		e, err := tx.Employee(ctx, id)
+		if err != nil {
+			return err
+		}
+		change(&e)
+		if err := tx.SaveEmployee(ctx, e); err != nil {
+			return err
+		}
+		if !e.Blocked {
+			return tx.WakeLane(ctx, teamsLane(e.ID))
+		}
+		return nil
+	})
+}
+
+// employeeEvent applies an employee's event to a thread they may see.
+func (s *Service) employeeEvent(ctx context.Context, e EmployeeID, t ThreadID, ev Event) (ThreadRecord, error) {
+	var rec ThreadRecord
+	err := s.tx(ctx, func(tx Tx) error {
+		emp, err := tx.Employee(ctx, e)
+		if err != nil {
+			return err
+		}
+		if !emp.Enabled {
+			return fmt.Errorf("%w: WeChat is not enabled for %s", ErrUnknownEmployee, emp.Name)
+		}
+		c, err := tx.Company(ctx, s.company)
+		if err != nil {
+			return err
+		}
+		if rec, err = tx.LoadThread(ctx, t); err != nil {
+			return err
+		}
+		return s.applyTo(ctx, tx, c, &rec, ev, s.now())
+	})
+	return rec, err
+}
+
+// Send accepts an employee's message for a thread. The message is sent, queued or
+// marked not queued according to the policy; the returned view says which.
+func (s *Service) Send(ctx context.Context, e EmployeeID, t ThreadID, body Content) (MessageView, error) {
+	rec, err := s.employeeEvent(ctx, e, t, EmployeeSend{Employee: e, Body: body})
+	if err != nil {
+		return MessageView{}, err
+	}
+	id := MessageIDFor(rec.ID, rec.Seq)
+	var v MessageView
+	err = s.store.Tx(ctx, func(tx Tx) error {
+		m, err := tx.Message(ctx, id)
+		if err != nil {
+			return err
+		}
+		v, err = s.view(ctx, tx, m)
+		return err
+	})
+	return v, err
+}
+
+// Leave takes the employee out of the thread; both sides are told.
+func (s *Service) Leave(ctx context.Context, e EmployeeID, t ThreadID) error {
+	_, err := s.employeeEvent(ctx, e, t, EmployeeLeave{Employee: e})
+	return err
+}
+
+// AddParticipant adds a colleague to the thread (by must be in it).
+func (s *Service) AddParticipant(ctx context.Context, by EmployeeID, t ThreadID, colleague EmployeeID) error {
+	_, err := s.employeeEvent(ctx, by, t, ParticipantAdded{Employee: colleague, By: by})
+	return err
+}
+
+// RemoveParticipant removes a colleague from the thread (by must be in it).
+func (s *Service) RemoveParticipant(ctx context.Context, by EmployeeID, t ThreadID, colleague EmployeeID) error {
+	_, err := s.employeeEvent(ctx, by, t, ParticipantRemoved{Employee: colleague, By: by})
+	return err
+}
+
+// RequestOptIn starts a thread with a consumer who has not written yet. The link
+// that brings them in is created by a job and appears on the thread.
+func (s *Service) RequestOptIn(ctx context.Context, e EmployeeID) (ThreadID, error) {
+	id := NewThreadID()
+	err := s.tx(ctx, func(tx Tx) error {
+		emp, err := tx.Employee(ctx, e)
+		if err != nil {
+			return err
+		}
+		if !emp.Enabled {
+			return fmt.Errorf("%w: WeChat is not enabled for %s", ErrUnknownEmployee, emp.Name)
+		}
+		c, err := tx.Company(ctx, s.company)
+		if err != nil {
+			return err
+		}
+		rec := ThreadRecord{Thread: Thread{ID: id}, Company: s.company, Account: s.account, OptInScene: "t" + string(id)}
+		return s.applyTo(ctx, tx, c, &rec, OptInRequested{Employee: e}, s.now())
+	})
+	return id, err
+}
+
+// ContactLinkFor returns the employee's personal WeChat contact link, creating it on
+// first use: a consumer who comes in through it is routed to this employee.
+func (s *Service) ContactLinkFor(ctx context.Context, id EmployeeID) (string, error) {
+	e, err := s.Employee(ctx, id)
+	if err != nil || e.ContactLink != "" {
+		return e.ContactLink, err
+	}
+	scene := "e" + string(e.ID)
+	link, err := s.wechat.ContactLink(ctx, s.account, scene, "")
+	if err != nil {
+		return "", err
+	}
+	return link, s.SetContactLink(ctx, id, scene, link)
+}

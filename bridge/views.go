@@ -1,0 +1,150 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+)
+
+// historyLimit is how many messages a thread view carries.
+const historyLimit = 50
+
+func (s *Service) view(ctx context.Context, tx Tx, m MessageRecord) (MessageView, error) {
+	v := MessageView{ID: m.ID, Thread: m.Thread, From: m.From, Text: m.Text, Notice: m.Notice,
+		Status: m.Status, Reason: m.Reason, Position: m.Position, At: m.At}
+	if m.Author != "" {
+		e, err := tx.Employee(ctx, m.Author)
+		if err != nil && !errors.Is(err, ErrUnknownEmployee) {
+			return v, err
+		}
+		v.AuthorName = e.Name
+	}
+	if m.Body.MediaRef != "" {
+		v.Media = &MediaView{Kind: m.Body.MediaKind, FileName: m.Body.FileName, URL: "/api/v1/media/" + m.Body.MediaRef}
+	}
+	return v, nil
+}
+
+func (s *Service) summary(ctx context.Context, tx Tx, c Company, rec ThreadRecord, history bool) (ThreadSummary, error) {
+	sum := ThreadSummary{ID: rec.ID, Status: rec.Status, Queued: len(rec.Queue), QueueLimit: c.Policy.QueueLimit,
+		OptInLink: rec.OptInLink, LastAt: rec.UpdatedAt}
+	if rec.Consumer != "" {
+		con, err := tx.Consumer(ctx, rec.Company, rec.Consumer)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return sum, err
+		}
+		sum.ConsumerName = con.Name
+		if sum.ConsumerName == "" {
+			sum.ConsumerName = "WeChat user " + shortName(string(rec.Consumer))
+		}
+	} else {
+		sum.ConsumerName = "Awaiting opt-in"
+	}
+	if rec.Status == StatusActive && rec.windowOpen(c.Policy, s.now()) {
+		sum.WindowEnd = rec.WindowEnd(c.Policy)
+		sum.SendsLeft = max(0, min(c.Policy.employeeSends()-rec.Sends, c.Policy.EmployeeLimit-rec.Streak))
+	}
+	emps, err := tx.EmployeesByID(ctx, rec.Participants)
+	if err != nil {
+		return sum, err
+	}
+	for _, e := range emps {
+		sum.Participants = append(sum.Participants, e.Name)
+	}
+	limit := 1
+	if history {
+		limit = historyLimit
+	}
+	msgs, err := tx.Messages(ctx, rec.ID, limit)
+	if err != nil {
+		return sum, err
+	}
+	for _, m := range msgs {
+		v, err := s.view(ctx, tx, m)
+		if err != nil {
+			return sum, err
+		}
+		sum.LastMessage, sum.LastAt = v.Text, v.At
+		if history {
+			sum.Messages = append(sum.Messages, v)
+		}
+	}
+	return sum, nil
+}
+
+func shortName(s string) string {
+	if len(s) > 6 {
+		return s[len(s)-6:]
+	}
+	return s
+}
+
+// Threads lists the threads the employee takes part in, most recent first.
+func (s *Service) Threads(ctx context.Context, e EmployeeID) ([]ThreadSummary, error) {
+	var out []ThreadSummary
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		c, err := tx.Company(ctx, s.company)
+		if err != nil {
+			return err
+		}
+		recs, err := tx.ThreadsOf(ctx, e)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			sum, err := s.summary(ctx, tx, c, r, false)
+			if err != nil {
+				return err
+			}
+			out = append(out, sum)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Thread returns one thread with its recent messages, if the employee takes part in it.
+func (s *Service) Thread(ctx context.Context, e EmployeeID, t ThreadID) (ThreadSummary, error) {
+	var out ThreadSummary
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		c, err := tx.Company(ctx, s.company)
+		if err != nil {
+			return err
+		}
+		rec, err := tx.LoadThread(ctx, t)
+		if err != nil {
+			return err
+		}
+		if !rec.IsParticipant(e) {
+			return ErrUnknownThread
+		}
+		out, err = s.summary(ctx, tx, c, rec, true)
+		return err
+	})
+	return out, err
+}
+
+// SaveCard records a Teams activity the bot posted for a thread.
+func (s *Service) SaveCard(ctx context.Context, c CardRecord) error {
+	if c.UpdatedAt.IsZero() {
+		c.UpdatedAt = s.now()
+	}
+	return s.store.Tx(ctx, func(tx Tx) error { return tx.SaveCard(ctx, c) })
+}
+
+// LastCard returns the last card posted to the employee for the thread.
+func (s *Service) LastCard(ctx context.Context, e EmployeeID, t ThreadID) (c CardRecord, ok bool, err error) {
+	err = s.store.Tx(ctx, func(tx Tx) error {
+		c, ok, err = tx.LastCard(ctx, e, t)
+		return err
+	})
+	return
+}
+
+// CardForMessage returns the card that shows message m to the employee.
+func (s *Service) CardForMessage(ctx context.Context, e EmployeeID, m MessageID) (c CardRecord, ok bool, err error) {
+	err = s.store.Tx(ctx, func(tx Tx) error {
+		c, ok, err = tx.CardForMessage(ctx, e, m)
+		return err
+	})
+	return
+}
