@@ -1,0 +1,10 @@
+// Package connector is a small client of the Bot Connector REST API (v3) as
+// Microsoft Teams serves it: create a 1:1 conversation, send, update and delete
+// activities.
+//
+// It sends its own trimmed activity JSON rather than msbotbuilder-go's
+// schema.Activity, whose zero time.Time and struct fields are serialized despite
+// omitempty. Failures are *APIError values carrying the HTTP status, Teams' error
+// code and Retry-After, so that callers can decide between waiting, retrying,
+// re-creating the conversation and giving up.
+package connector
