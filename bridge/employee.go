@@ -220,3 +220,33 @@ func (s *Service) ContactLinkFor(ctx context.Context, id EmployeeID) (string, er
 	}
 	return link, s.SetContactLink(ctx, id, scene, link)
 }
+
+// EmployeeByAAD finds an employee by Entra tenant and object id (the tab's sign-in).
+func (s *Service) EmployeeByAAD(ctx context.Context, tenantID, aadObjectID string) (Employee, error) {
+	var e Employee
+	err := s.store.Tx(ctx, func(tx Tx) (err error) {
+		e, err = tx.EmployeeByAAD(ctx, tenantID, aadObjectID)
+		return err
+	})
+	return e, err
+}
+
+// Employees lists the company's employees (admin page, colleague picker).
+func (s *Service) Employees(ctx context.Context) ([]Employee, error) {
+	var out []Employee
+	err := s.store.Tx(ctx, func(tx Tx) (err error) {
+		out, err = tx.Employees(ctx, s.company)
+		return err
+	})
+	return out, err
+}
+
+// CompanySettings returns the company with its policy and notice overrides.
+func (s *Service) CompanySettings(ctx context.Context) (Company, error) {
+	var c Company
+	err := s.store.Tx(ctx, func(tx Tx) (err error) {
+		c, err = tx.Company(ctx, s.company)
+		return err
+	})
+	return c, err
+}

@@ -27,6 +27,10 @@ type Tx interface {
 
 	Employee(ctx context.Context, id EmployeeID) (Employee, error)
 	EmployeeByTeamsUser(ctx context.Context, tenantID, teamsUserID string) (Employee, error)
+	// EmployeeByAAD finds an employee by Entra tenant and object id (tab sign-in).
+	EmployeeByAAD(ctx context.Context, tenantID, aadObjectID string) (Employee, error)
+	// Employees lists the company's employees by name.
+	Employees(ctx context.Context, company CompanyID) ([]Employee, error)
 	// EmployeeByScene finds the employee whose personal contact link has this scene.
 	EmployeeByScene(ctx context.Context, company CompanyID, scene string) (Employee, error)
 	SaveEmployee(ctx context.Context, e Employee) error
