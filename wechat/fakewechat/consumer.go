@@ -104,6 +104,10 @@ func (s *Server) Arrive(ctx context.Context, consumerID, link, scene, sceneParam
 	c := s.consumerLocked(consumerID)
 	now := s.nowLocked()
 	if s.cfg.Mode == wechat.SourceOfficialAccount {
+		if scene == "" {
+			// Official Accounts have no scene_param: an opt-in is its own QR scene.
+			scene = sceneParam
+		}
 		x := oaXML{To: s.cfg.AppID, From: consumerID, Created: now.Unix(), Type: "event", Event: "SCAN", EventKey: scene}
 		if !c.follower {
 			x.Event = "subscribe"
