@@ -1,0 +1,74 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/multiline/multiline/bridge"
+	"github.com/multiline/multiline/storage/jobs"
+)
+
+// This file is the transactional outbox: the Tx methods that add, replace and
+// cancel jobs inside the caller's transaction. The runner's side is queue.go.
+//
+// A job is "pending" while no runner has claimed it (locked_by IS NULL); only
+// pending jobs are replaced, cancelled or woken, so work already handed to a handler
+// is never pulled from under it.
+
+// Enqueue adds a job at the end of its lane. A zero RunAt means now.
+func (t *tx) Enqueue(ctx context.Context, j bridge.Job) error {
+	if j.Lane == "" || j.Kind == "" {
+		return fmt.Errorf("enqueue: %w", jobs.ErrJobIncomplete)
+	}
+	_, err := t.exec(ctx, `INSERT INTO jobs (lane, kind, payload, run_at, attempts, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		j.Lane, j.Kind, rawOrNull(j.Payload), micros(j.RunAt), j.Attempts, micros(time.Now()))
+	if err != nil {
+		return fmt.Errorf("enqueue %s job on %s: %w", j.Kind, j.Lane, err)
+	}
+	return nil
+}
+
+// SetTimer replaces the pending jobs of j.Lane with j.
+func (t *tx) SetTimer(ctx context.Context, j bridge.Job) error {
+	if _, err := t.exec(ctx, `DELETE FROM jobs WHERE lane = $1 AND locked_by IS NULL`, j.Lane); err != nil {
+		return fmt.Errorf("replace timer %s: %w", j.Lane, err)
+	}
+	return t.Enqueue(ctx, j)
+}
+
+// CancelLanes deletes the pending jobs of every lane starting with prefix.
+func (t *tx) CancelLanes(ctx context.Context, prefix string) error {
+	if prefix == "" {
+		return fmt.Errorf("cancel lanes: %w", jobs.ErrEmptyLanePrefix)
+	}
+	if _, err := t.exec(ctx, `DELETE FROM jobs WHERE lane LIKE $1 ESCAPE '\' AND locked_by IS NULL`, likePrefix(prefix)); err != nil {
+		return fmt.Errorf("cancel lanes %s*: %w", prefix, err)
+	}
+	return nil
+}
+
+// likePrefix escapes LIKE's wildcards so that prefix matches literally.
+func likePrefix(prefix string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(prefix) + "%"
+}
+
+// WakeLane makes the lane's pending jobs due at once. Their run_at becomes 0 ("due
+// whatever the clock says") rather than the database's now, so that a runner with
+// its own clock sees them due too.
+func (t *tx) WakeLane(ctx context.Context, lane string) error {
+	if _, err := t.exec(ctx, `UPDATE jobs SET run_at = 0 WHERE lane = $1 AND locked_by IS NULL AND run_at > 0`, lane); err != nil {
+		return fmt.Errorf("wake lane %s: %w", lane, err)
+	}
+	return nil
+}
+
+// CompleteJob deletes a job inside the transaction that recorded its effect. If the
+// job is gone (another runner finished it after this one's lease ran out) it
+// returns bridge.ErrNotFound, so that the caller rolls its effect back.
+func (t *tx) CompleteJob(ctx context.Context, id int64) error {
+	res, err := t.exec(ctx, `DELETE FROM jobs WHERE id = $1`, id)
+	return affected(res, err, bridge.ErrNotFound, fmt.Sprintf("job %d", id))
+}

@@ -1,0 +1,136 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/multiline/multiline/bridge"
+	"github.com/multiline/multiline/storage/jobs"
+)
+
+// RunOptions tune RunJobs; see jobs.Options.
+type RunOptions = jobs.Options
+
+// RunJobs runs the handlers for due jobs until ctx is cancelled, then waits for the
+// handlers in flight. Several RunJobs, in one process or in several replicas on one
+// PostgreSQL database, share the work: a job runs on one of them at a time, and a
+// lane's jobs run one after the other in the order they were enqueued.
+func (db *DB) RunJobs(ctx context.Context, handlers map[string]bridge.JobHandler, opts RunOptions) error {
+	return jobs.Run(ctx, queue{db}, db.wake, handlers, opts)
+}
+
+// queue is the runner's view of the jobs table.
+type queue struct{ db *DB }
+
+var _ jobs.Queue = queue{}
+
+// claimWhere selects due heads of lanes: the oldest job of its lane, with no job of
+// the lane leased. The second condition matters on PostgreSQL, where a job may
+// commit after a younger job of its lane (ids are drawn at insert, not commit) and
+// must not run beside it.
+const claimWhere = `j.run_at <= $3 AND j.locked_until <= $3
+  AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.lane = j.lane AND p.id < j.id)
+  AND NOT EXISTS (SELECT 1 FROM jobs l WHERE l.lane = j.lane AND l.locked_until > $3)
+  ORDER BY j.run_at, j.id LIMIT $4`
+
+const claimSQLite = `UPDATE jobs SET locked_by = $1, locked_until = $2
+WHERE id IN (SELECT j.id FROM jobs j WHERE ` + claimWhere + `)
+RETURNING id, lane, kind, payload, run_at, attempts`
+
+// On PostgreSQL, claims are serialized by a transaction-scoped advisory lock: two
+// replicas claiming at once could otherwise each see the other's lane as free.
+// SKIP LOCKED passes over jobs a handler is completing in its own transaction.
+const claimPostgres = `UPDATE jobs SET locked_by = $1, locked_until = $2
+WHERE id IN (SELECT j.id FROM jobs j WHERE ` + claimWhere + ` FOR UPDATE SKIP LOCKED)
+RETURNING id, lane, kind, payload, run_at, attempts`
+
+// claimLockID is the advisory lock that serializes claims on PostgreSQL.
+const claimLockID = 0x6d6c6a62 // "mljb"
+
+func (q queue) Claim(ctx context.Context, owner string, now, until time.Time, limit int) ([]bridge.Job, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	db := q.db
+	var out []bridge.Job
+	err := db.sqlTx(ctx, func(tx *sql.Tx) error {
+		query := claimSQLite
+		if db.dialect == dialectPostgres {
+			query = claimPostgres
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, claimLockID); err != nil {
+				return fmt.Errorf("claim lock: %w", err)
+			}
+		}
+		st, err := db.stmt(ctx, query)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.StmtContext(ctx, st).QueryContext(ctx, owner, micros(until), micros(now), limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var j bridge.Job
+			var payload string
+			var runAt int64
+			if err := rows.Scan(&j.ID, &j.Lane, &j.Kind, &payload, &runAt, &j.Attempts); err != nil {
+				return err
+			}
+			j.Payload, j.RunAt = []byte(payload), fromMicros(runAt)
+			out = append(out, j)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	// RETURNING gives no order; hand the jobs out in the order they became due.
+	slices.SortFunc(out, func(a, b bridge.Job) int {
+		if c := a.RunAt.Compare(b.RunAt); c != 0 {
+			return c
+		}
+		return int(a.ID - b.ID)
+	})
+	return out, nil
+}
+
+func (q queue) Complete(ctx context.Context, owner string, id int64) error {
+	_, err := q.exec(ctx, `DELETE FROM jobs WHERE id = $1 AND locked_by = $2`, id, owner)
+	return err
+}
+
+func (q queue) Retry(ctx context.Context, owner string, id int64, runAt time.Time, attempts int, lastErr string) error {
+	_, err := q.exec(ctx, `UPDATE jobs SET run_at = $1, attempts = $2, last_error = $3, locked_by = NULL, locked_until = 0
+WHERE id = $4 AND locked_by = $5`, micros(runAt), attempts, lastErr, id, owner)
+	return err
+}
+
+func (q queue) Extend(ctx context.Context, owner string, until time.Time) error {
+	_, err := q.exec(ctx, `UPDATE jobs SET locked_until = $1 WHERE locked_by = $2`, micros(until), owner)
+	return err
+}
+
+func (q queue) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := q.db.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// sqlTx runs fn in a plain database/sql transaction.
+func (db *DB) sqlTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
