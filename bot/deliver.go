@@ -1,0 +1,267 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/multiline/multiline/bot/cards"
+	"github.com/multiline/multiline/bot/connector"
+	"github.com/multiline/multiline/bridge"
+)
+
+// ErrNotInstalled: the employee has no conversation with the bot yet. It wraps
+// bridge.ErrEmployeeUnreachable: deliveries wait until the app is installed.
+var ErrNotInstalled = fmt.Errorf("%w: the app is not installed for this employee", bridge.ErrEmployeeUnreachable)
+
+// Deliver shows a delivery to its employee (bridge.TeamsSender). It returns a
+// *bridge.RetryAfterError when Teams throttles or keeps failing, and an error
+// wrapping bridge.ErrEmployeeUnreachable when Teams refuses this employee.
+func (b *Bot) Deliver(ctx context.Context, d bridge.Delivery) error {
+	e := d.Employee
+	if e.Blocked {
+		return fmt.Errorf("%w: blocked until the employee interacts", bridge.ErrEmployeeUnreachable)
+	}
+	if e.Conversation.ServiceURL == "" || e.Conversation.ConversationID == "" {
+		return ErrNotInstalled
+	}
+	lang := d.Lang
+	if lang == "" {
+		lang = bridge.ParseLanguage(e.Locale)
+	}
+	switch d.Kind {
+	case bridge.DeliverConsumerMessage:
+		return b.deliverMessage(ctx, &e, d, lang)
+	case bridge.DeliverStatus:
+		return b.deliverStatus(ctx, &e, d, lang)
+	case bridge.DeliverNotice:
+		var t *bridge.ThreadSummary
+		if d.Thread.ID != "" {
+			t = &d.Thread
+		}
+		_, err := b.post(ctx, &e, connector.Card(b.cards.Notice(d.Text, t, lang), d.Text))
+		return err
+	default:
+		return fmt.Errorf("bot: unknown delivery kind %q", d.Kind)
+	}
+}
+
+// deliverMessage posts a consumer message, or adds it to the thread's last card
+// when that card is recent, so that a burst of messages makes one card.
+func (b *Bot) deliverMessage(ctx context.Context, e *bridge.Employee, d bridge.Delivery, lang bridge.Language) error {
+	now := b.now()
+	var prev Card
+	var ok bool
+	var err error
+	// A retried job finds the card it already posted and updates it: no duplicate.
+	if prev, ok, err = b.core.CardForMessage(ctx, e.ID, d.Message.ID); err != nil {
+		return fmt.Errorf("bot: card lookup: %w", err)
+	}
+	if !ok {
+		if prev, ok, err = b.core.LastCard(ctx, e.ID, d.Thread.ID); err != nil {
+			return fmt.Errorf("bot: card lookup: %w", err)
+		}
+		ok = ok && prev.ActivityID != "" && now.Sub(prev.UpdatedAt) < b.cfg.CoalesceWindow
+	}
+	ids := []bridge.MessageID{d.Message.ID}
+	if ok {
+		ids = prev.Messages
+		if !slices.Contains(ids, d.Message.ID) {
+			ids = append(slices.Clone(ids), d.Message.ID)
+		}
+	}
+	view := cardView(d.Thread, ids, d.Message, lang)
+	act := connector.Card(b.cards.Thread(view), summary(d.Thread.ConsumerName, d.Message.Text))
+	id := prev.ActivityID
+	if ok {
+		err = b.update(ctx, e, id, act)
+		if isActivityGone(err) {
+			ok, ids = false, []bridge.MessageID{d.Message.ID}
+			act = connector.Card(b.cards.Thread(cardView(d.Thread, ids, d.Message, lang)), summary(d.Thread.ConsumerName, d.Message.Text))
+		} else if err != nil {
+			return err
+		}
+	}
+	if !ok {
+		if id, err = b.post(ctx, e, act); err != nil {
+			return err
+		}
+	}
+	if err := b.core.SaveCard(ctx, Card{Employee: e.ID, Thread: d.Thread.ID, ActivityID: id, Messages: ids, UpdatedAt: now}); err != nil {
+		return fmt.Errorf("bot: save card: %w", err)
+	}
+	return nil
+}
+
+// deliverStatus updates the card that shows the message, if there is one ("Queued
+// 2 of 5" becomes "Delivered"). Without a card there is nothing to update: the
+// tab shows statuses, and failures come as notices.
+func (b *Bot) deliverStatus(ctx context.Context, e *bridge.Employee, d bridge.Delivery, lang bridge.Language) error {
+	c, ok, err := b.core.CardForMessage(ctx, e.ID, d.Message.ID)
+	if err != nil {
+		return fmt.Errorf("bot: card lookup: %w", err)
+	}
+	if !ok {
+		return nil
+	}
+	act := connector.Card(b.cards.Thread(cardView(d.Thread, c.Messages, d.Message, lang)), cards.MessageStatus(lang, d.Message, d.Thread.QueueLimit))
+	err = b.update(ctx, e, c.ActivityID, act)
+	if isActivityGone(err) {
+		return nil // the employee deleted the card; nothing to show it on
+	}
+	return err
+}
+
+// cardView gathers the messages a card shows: the given ids, looked up in the
+// thread's recent messages, with m (newer than what the thread summary may hold)
+// taking precedence. Messages not found are counted as earlier ones.
+func cardView(t bridge.ThreadSummary, ids []bridge.MessageID, m bridge.MessageView, lang bridge.Language) cards.ThreadView {
+	v := cards.ThreadView{Thread: t, Lang: lang}
+	for _, id := range ids {
+		switch {
+		case id == m.ID:
+			v.Messages = append(v.Messages, m)
+		default:
+			i := slices.IndexFunc(t.Messages, func(x bridge.MessageView) bool { return x.ID == id })
+			if i >= 0 {
+				v.Messages = append(v.Messages, t.Messages[i])
+			} else {
+				v.Earlier++
+			}
+		}
+	}
+	return v
+}
+
+func summary(name, text string) string {
+	s := name
+	if text != "" {
+		s += ": " + text
+	}
+	if r := []rune(s); len(r) > 120 {
+		s = string(r[:120]) + "…"
+	}
+	return s
+}
+
+func isActivityGone(err error) bool {
+	e, ok := connector.AsAPIError(err)
+	return ok && e.StatusCode == 404 && !e.ConversationGone()
+}
+
+// post sends an activity to the employee's conversation and returns its id.
+func (b *Bot) post(ctx context.Context, e *bridge.Employee, a connector.Activity) (string, error) {
+	var id string
+	err := b.call(ctx, e, func(ctx context.Context, ref bridge.ConversationRef) error {
+		var err error
+		id, err = b.conn.SendActivity(ctx, ref.ServiceURL, ref.ConversationID, a)
+		return err
+	})
+	return id, err
+}
+
+// update replaces an activity in the employee's conversation.
+func (b *Bot) update(ctx context.Context, e *bridge.Employee, activityID string, a connector.Activity) error {
+	return b.call(ctx, e, func(ctx context.Context, ref bridge.ConversationRef) error {
+		return b.conn.UpdateActivity(ctx, ref.ServiceURL, ref.ConversationID, activityID, a)
+	})
+}
+
+// call runs one connector operation within the rate limits and acts on Teams'
+// answers: 429 → RetryAfterError; 412/5xx → retried with backoff, then
+// RetryAfterError; 403 bot disabled or blocked → employee marked unreachable;
+// 404 ConversationNotFound → the conversation is re-created once.
+func (b *Bot) call(ctx context.Context, e *bridge.Employee, op func(context.Context, bridge.ConversationRef) error) error {
+	recreated := false
+	for attempt := 0; ; attempt++ {
+		ref := e.Conversation
+		if err := b.lim.wait(ctx, convKey(ref), tenantKey(ref, e)); err != nil {
+			return err
+		}
+		err := op(ctx, ref)
+		if err == nil {
+			return nil
+		}
+		apiErr, isAPI := connector.AsAPIError(err)
+		switch {
+		case errors.Is(err, connector.ErrBadServiceURL):
+			return err
+		case isAPI && apiErr.Throttled():
+			return &bridge.RetryAfterError{Wait: max(apiErr.RetryAfter, time.Second), Err: err}
+		case !isAPI && ctx.Err() != nil:
+			return err
+		case !isAPI || apiErr.Transient():
+			// Network errors are transient too.
+			wait := b.cfg.Backoff << attempt
+			if attempt >= b.cfg.Retries {
+				return &bridge.RetryAfterError{Wait: wait, Err: err}
+			}
+			if err := sleep(ctx, wait); err != nil {
+				return err
+			}
+		case apiErr.Unreachable():
+			if merr := b.core.MarkUnreachable(ctx, e.ID, apiErr.Code); merr != nil {
+				return fmt.Errorf("bot: mark unreachable: %w (after %w)", merr, err)
+			}
+			return fmt.Errorf("%w: %w", bridge.ErrEmployeeUnreachable, err)
+		case apiErr.ConversationGone() && !recreated:
+			recreated = true
+			if err := b.recreate(ctx, e); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("bot: deliver to %s: %w", e.ID, err)
+		}
+	}
+}
+
+// recreate opens the 1:1 conversation again and stores the new reference.
+func (b *Bot) recreate(ctx context.Context, e *bridge.Employee) error {
+	ref := e.Conversation
+	user := ref.UserID
+	if user == "" {
+		user = e.TeamsUserID
+	}
+	tenant := ref.TenantID
+	if tenant == "" {
+		tenant = e.TenantID
+	}
+	if err := b.lim.wait(ctx, tenantKey(ref, e)); err != nil {
+		return err
+	}
+	id, err := b.conn.CreateConversation(ctx, ref.ServiceURL, connector.ConversationParams{BotID: ref.BotID, UserID: user, TenantID: tenant})
+	if err != nil {
+		return fmt.Errorf("bot: re-create conversation for %s: %w", e.ID, err)
+	}
+	ref.ConversationID = id
+	if err := b.core.UpdateConversation(ctx, e.ID, ref); err != nil {
+		return fmt.Errorf("bot: store re-created conversation: %w", err)
+	}
+	e.Conversation = ref
+	return nil
+}
+
+func convKey(ref bridge.ConversationRef) limitKey {
+	return limitKey{"c:" + ref.ConversationID, ConversationLimits}
+}
+
+func tenantKey(ref bridge.ConversationRef, e *bridge.Employee) limitKey {
+	t := ref.TenantID
+	if t == "" {
+		t = e.TenantID
+	}
+	return limitKey{"t:" + t, TenantLimits}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
