@@ -1,0 +1,94 @@
+package bot
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/multiline/multiline/bot/cards"
+	"github.com/multiline/multiline/bot/connector"
+	"github.com/multiline/multiline/bot/fakeconnector"
+	"github.com/multiline/multiline/bridge"
+)
+
+type env struct {
+	bot  *Bot
+	fake *fakeconnector.Fake
+	srv  *httptest.Server
+	core *memBridge
+	now  *manualClock
+}
+
+// manualClock is used where time decides behaviour (coalescing); the rate limiter
+// then runs on it too, so tests using it send few requests.
+type manualClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *manualClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *manualClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+func newEnv(t testing.TB, clock bool) *env {
+	t.Helper()
+	fake := fakeconnector.New(fakeconnector.Options{})
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	en := &env{fake: fake, srv: srv, core: newMemBridge()}
+	cfg := Config{Dev: true, Connector: connector.New(connector.Options{}), Bridge: en.core,
+		Cards: cards.New(cards.Config{AppID: "app"}), Backoff: 5 * time.Millisecond,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if clock {
+		en.now = &manualClock{t: time.Now()}
+		cfg.Now = en.now.Now
+	}
+	b, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	en.bot = b
+	return en
+}
+
+// employee adds an installed employee with a conversation in the fake.
+func (en *env) employee(id string) bridge.Employee {
+	conv := "a:conv-" + id
+	e := bridge.Employee{ID: bridge.EmployeeID(id), TenantID: "tenant", TeamsUserID: "29:" + id, Name: id, Enabled: true,
+		Conversation: bridge.ConversationRef{ServiceURL: en.srv.URL + "/", ConversationID: conv, BotID: "28:app", TenantID: "tenant", UserID: "29:" + id}}
+	en.fake.AddConversation(conv, "tenant", "29:"+id)
+	en.core.addEmployee(e)
+	return e
+}
+
+func thread(id, name string, st bridge.Status) bridge.ThreadSummary {
+	return bridge.ThreadSummary{ID: bridge.ThreadID(id), ConsumerName: name, Status: st, QueueLimit: 5, SendsLeft: 4, LastAt: time.Now()}
+}
+
+func consumerMsg(t bridge.ThreadSummary, n int, text string) bridge.MessageView {
+	return bridge.MessageView{ID: bridge.MessageID(string(t.ID) + "-" + string(rune('0'+n))), Thread: t.ID, From: bridge.FromConsumer, Text: text, Status: bridge.StatusReceived}
+}
+
+// cardTexts returns all "text" values of the Adaptive Card in an activity body.
+func cardTexts(t testing.TB, body []byte) string {
+	t.Helper()
+	var a struct {
+		Text        string `json:"text"`
+		Attachments []struct {
+			Content json.RawMessage `json:"content"`
+		} `json:"attachments"`
+	}
+	if err := json.Unmarshal(body, &a); err != nil {
+		t.Fatal(err)
+	}
+	var sb strings.Builder
+	sb.WriteString(a.Text)
+	for _, at := range a.Attachments {
+		sb.Write(at.Content)
+	}
+	return sb.String()
+}
