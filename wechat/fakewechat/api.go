@@ -72,7 +72,14 @@ func (s *Server) authed(next func(w http.ResponseWriter, r *http.Request, body [
 		s.mu.Lock()
 		exp, known := s.tokens[tok]
 		now := s.nowLocked()
-		fault, hasFault := s.takeFaultLocked(r.URL.Path)
+		var (
+			fault    Fault
+			hasFault bool
+		)
+		if known && now.Before(exp) {
+			// A refused token does not use up a fault: the retry should meet it.
+			fault, hasFault = s.takeFaultLocked(r.URL.Path)
+		}
 		s.mu.Unlock()
 		switch {
 		case tok == "":

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,12 +25,15 @@ import (
 // consumer message with "echo: ..." and every arrival with the scene it came through.
 type echoBridge struct {
 	kf     *wechat.KfClient
+	mu     sync.Mutex // one sync at a time, as the bridge's job queue would do
 	cursor string
 }
 
 func (b *echoBridge) PullRequested(_ context.Context, p wechat.PullRequest) error {
 	go func() {
 		ctx := context.Background()
+		b.mu.Lock()
+		defer b.mu.Unlock()
 		b.cursor, _ = b.kf.SyncAll(ctx, wechat.SyncRequest{Cursor: b.cursor, Token: p.Token}, func(ctx context.Context, page wechat.SyncPage) error {
 			for _, m := range page.Messages {
 				switch m.Kind {
