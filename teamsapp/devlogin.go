@@ -1,0 +1,88 @@
+package teamsapp
+
+import (
+	"errors"
+	"html/template"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/multiline/multiline/bridge"
+)
+
+// The dev sign-in exists only in local mode (Config.Dev), where there is no Entra
+// tenant to issue SSO tokens: pick an employee, get a session cookie signed with a
+// per-process key. Outside Dev every dev route answers 404, as if it did not exist.
+const (
+	devCookie     = "multiline_dev_session"
+	devPurpose    = "dev-session"
+	devLifetime   = 12 * time.Hour
+	devFormFields = "employee"
+)
+
+var devLoginTmpl = template.Must(template.New("dev").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>MultiLine dev sign-in</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/tab/style.css"></head>
+<body class="dev-login"><main>
+<h1>MultiLine dev sign-in</h1>
+<p>Local mode: choose whom to be. In Teams the tab signs you in with your Microsoft account.</p>
+{{if not .}}<p class="empty">No employees yet. Install the bot in the Agents Playground (or in Teams) first.</p>{{end}}
+<ul class="people">{{range .}}<li><form method="post" action="/tab/dev-login">
+<input type="hidden" name="employee" value="{{.ID}}">
+<button type="submit" data-employee="{{.ID}}">{{.Name}}</button>{{if not .Enabled}} <span class="muted">(WeChat not enabled)</span>{{end}}
+</form></li>{{end}}</ul>
+</main></body></html>`))
+
+func (a *App) devLoginPage(c echo.Context) error {
+	if !a.cfg.Dev {
+		return echo.ErrNotFound
+	}
+	all, err := a.b.Employees(c.Request().Context())
+	if err != nil {
+		return a.fail(c, err)
+	}
+	c.Response().Header().Set("Content-Type", "text/html; charset=utf-8")
+	c.Response().WriteHeader(http.StatusOK)
+	return devLoginTmpl.Execute(c.Response(), all)
+}
+
+func (a *App) devLogin(c echo.Context) error {
+	if !a.cfg.Dev {
+		return echo.ErrNotFound
+	}
+	id := bridge.EmployeeID(c.FormValue(devFormFields))
+	if _, err := a.b.Employee(c.Request().Context(), id); errors.Is(err, bridge.ErrUnknownEmployee) || id == "" {
+		return jsonError(c, http.StatusBadRequest, "no such employee")
+	} else if err != nil {
+		return a.fail(c, err)
+	}
+	c.SetCookie(&http.Cookie{Name: devCookie, Value: a.devSign.seal(devPurpose, string(id), a.now().Add(devLifetime)),
+		Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: int(devLifetime / time.Second)})
+	return c.Redirect(http.StatusSeeOther, "/tab/")
+}
+
+func (a *App) devLogout(c echo.Context) error {
+	if !a.cfg.Dev {
+		return echo.ErrNotFound
+	}
+	c.SetCookie(&http.Cookie{Name: devCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	return c.Redirect(http.StatusSeeOther, "/tab/dev-login")
+}
+
+// devSession returns the employee of a valid dev session cookie.
+func (a *App) devSession(c echo.Context) (bridge.Employee, bool) {
+	ck, err := c.Cookie(devCookie)
+	if err != nil {
+		return bridge.Employee{}, false
+	}
+	id, err := a.devSign.open(devPurpose, ck.Value, a.now())
+	if err != nil {
+		return bridge.Employee{}, false
+	}
+	e, err := a.b.Employee(c.Request().Context(), bridge.EmployeeID(id))
+	if err != nil {
+		return bridge.Employee{}, false
+	}
+	return e, true
+}

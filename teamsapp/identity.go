@@ -1,0 +1,28 @@
+package teamsapp
+
+import (
+	"context"
+	"errors"
+)
+
+// Identity is who a valid SSO token names.
+type Identity struct {
+	TenantID string // tid
+	ObjectID string // oid: the Entra object id of the user
+	Name     string // name, for logs and the admin page
+}
+
+// Authenticator checks a bearer token from the tab and says whom it names.
+type Authenticator interface {
+	// Authenticate returns the identity of a valid token, or an error wrapping
+	// ErrInvalidToken (the caller answers 401) or ErrKeysUnavailable (503).
+	Authenticate(ctx context.Context, token string) (Identity, error)
+}
+
+// ErrInvalidToken is wrapped by every reason to refuse a token: the client should
+// get a new one.
+var ErrInvalidToken = errors.New("invalid token")
+
+// ErrKeysUnavailable means the signing keys could not be fetched: the token may be
+// fine, try again later.
+var ErrKeysUnavailable = errors.New("token signing keys unavailable")

@@ -1,0 +1,50 @@
+package teamsapp
+
+import (
+	"context"
+
+	"github.com/multiline/multiline/bridge"
+)
+
+// Bridge is what the tab needs from the domain; *bridge.Service implements it.
+type Bridge interface {
+	// EmployeeByAAD finds the employee signed in with an Entra token.
+	EmployeeByAAD(ctx context.Context, tenantID, aadObjectID string) (bridge.Employee, error)
+	// Employee returns an employee by ID.
+	Employee(ctx context.Context, id bridge.EmployeeID) (bridge.Employee, error)
+	// Employees lists the company's employees.
+	Employees(ctx context.Context) ([]bridge.Employee, error)
+	// Threads lists the employee's threads, most recent first.
+	Threads(ctx context.Context, e bridge.EmployeeID) ([]bridge.ThreadSummary, error)
+	// Thread returns one of the employee's threads with its recent messages.
+	Thread(ctx context.Context, e bridge.EmployeeID, t bridge.ThreadID) (bridge.ThreadSummary, error)
+	// Send accepts a message; the view says whether it was sent, queued or not queued.
+	Send(ctx context.Context, e bridge.EmployeeID, t bridge.ThreadID, body bridge.Content) (bridge.MessageView, error)
+	// Leave takes the employee out of the thread.
+	Leave(ctx context.Context, e bridge.EmployeeID, t bridge.ThreadID) error
+	// AddParticipant adds a colleague to a thread the employee is in.
+	AddParticipant(ctx context.Context, by bridge.EmployeeID, t bridge.ThreadID, colleague bridge.EmployeeID) error
+	// RemoveParticipant removes a colleague from a thread the employee is in.
+	RemoveParticipant(ctx context.Context, by bridge.EmployeeID, t bridge.ThreadID, colleague bridge.EmployeeID) error
+	// RequestOptIn starts an employee-initiated thread; its link appears on it later.
+	RequestOptIn(ctx context.Context, e bridge.EmployeeID) (bridge.ThreadID, error)
+	// ContactLinkFor returns the employee's personal WeChat contact link.
+	ContactLinkFor(ctx context.Context, id bridge.EmployeeID) (string, error)
+	// CompanySettings returns the company's policy and notice overrides.
+	CompanySettings(ctx context.Context) (bridge.Company, error)
+	// SetPolicy validates and stores the company's policy and notice overrides.
+	SetPolicy(ctx context.Context, p bridge.Policy, o bridge.Overrides) error
+	// SetEmployeeEnabled enables or disables WeChat for an employee.
+	SetEmployeeEnabled(ctx context.Context, id bridge.EmployeeID, enabled bool) error
+}
+
+// MediaStore keeps media files (implemented by the storage package).
+type MediaStore interface {
+	// Media returns a stored file; an unknown ref is an error wrapping bridge.ErrNotFound.
+	Media(ctx context.Context, ref string) (contentType, fileName string, data []byte, err error)
+	// PutMedia stores a file for the company and returns its ref.
+	PutMedia(ctx context.Context, company, contentType, fileName string, data []byte) (ref string, err error)
+}
+
+// Compile-time proof that the lead can pass the service as is.
+var _ Bridge = (*bridge.Service)(nil)

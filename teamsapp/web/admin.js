@@ -1,0 +1,77 @@
+// The admin page: company policy, notice texts, and which employees may use WeChat.
+"use strict";
+
+const FIELDS = [
+  ["sends_per_window", "Messages per consumer message (WeChat: at most 5)"],
+  ["window_hours", "Window in hours (WeChat: at most 48)"],
+  ["reminder_after_hours", "Reminder after hours"],
+  ["employee_limit", "Consecutive employee messages before queueing"],
+  ["queue_limit", "Queued messages per thread"],
+  ["reserve", "Sends kept for mandatory notices"],
+  ["max_participants", "Employees per thread"],
+];
+let settings = null;
+
+async function load() {
+  try {
+    await Auth.init();
+    settings = await api("GET", "/admin/policy");
+    renderPolicy();
+    await loadEmployees();
+  } catch (e) { showBanner(e.message); }
+}
+
+function renderPolicy() {
+  $a("policy").replaceChildren(...FIELDS.map(([k, label]) => h("tr", {},
+    h("th", {}, h("label", { for: "p-" + k }, label)),
+    h("td", {}, h("input", { type: "number", id: "p-" + k, name: k, step: k.endsWith("hours") ? "any" : "1", value: settings.policy[k] })),
+    h("td", { class: "default" }, "default " + settings.defaults[k]))));
+  const langs = settings.languages;
+  $a("notices").replaceChildren(
+    h("tr", {}, h("th", {}, "Notice"), ...langs.map((l) => h("th", {}, l))),
+    ...settings.notices.map((n) => h("tr", {},
+      h("td", {}, h("code", {}, n.kind), h("div", { class: "default" }, n.for_consumer ? "to the consumer (counts as a send)" : "to employees")),
+      ...langs.map((l) => h("td", {},
+        h("textarea", { "data-kind": n.kind, "data-lang": l, "aria-label": n.kind + " " + l }, ((settings.overrides[n.kind] || {})[l]) || ""),
+        h("div", { class: "default" }, n.defaults[l]))))));
+}
+
+async function save(ev) {
+  ev.preventDefault();
+  const policy = {};
+  for (const [k] of FIELDS) policy[k] = Number($a("p-" + k).value);
+  const overrides = {};
+  for (const ta of document.querySelectorAll("#notices textarea")) {
+    if (!ta.value.trim()) continue;
+    (overrides[ta.dataset.kind] ||= {})[ta.dataset.lang] = ta.value;
+  }
+  try {
+    settings = await api("PUT", "/admin/policy", { policy, overrides });
+    showBanner("");
+    renderPolicy();
+    $a("saved").hidden = false;
+    setTimeout(() => { $a("saved").hidden = true; }, 3000);
+  } catch (e) { showBanner(e.message); }
+}
+
+async function loadEmployees() {
+  const list = await api("GET", "/admin/employees");
+  document.querySelector("#employees tbody").replaceChildren(...list.map((e) => h("tr", {},
+    h("td", {}, e.name || e.id),
+    h("td", {}, h("input", { type: "checkbox", checked: e.enabled, "aria-label": "WeChat enabled for " + e.name, onchange: (ev) => setEnabled(e.id, ev.target) })),
+    h("td", {}, e.installed ? "yes" : "no"),
+    h("td", {}, e.blocked ? "blocked" + (e.blocked_reason ? ": " + e.blocked_reason : "") : "ok"))));
+}
+
+async function setEnabled(id, box) {
+  try {
+    const e = await api("PUT", "/admin/employees/" + encodeURIComponent(id), { enabled: box.checked });
+    box.checked = e.enabled;
+    showBanner("");
+  } catch (err) { box.checked = !box.checked; showBanner(err.message); }
+}
+
+function $a(id) { return document.getElementById(id); }
+
+document.getElementById("policy-form").addEventListener("submit", save);
+load();
