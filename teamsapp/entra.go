@@ -118,14 +118,14 @@ func (a *EntraAuthenticator) Authenticate(ctx context.Context, token string) (Id
 }
 
 // audienceOK accepts the app id itself (v2 tokens) and the application ID URI
-// api://<domain>/<appId> (v1 tokens). Any domain is fine: Entra only issues a token
+// api://<domain>/<appId> or api://<appId> (v1 tokens). Any domain is fine: Entra only issues a token
 // for a URI that is registered on the app, and the app id pins the app.
 func (a *EntraAuthenticator) audienceOK(aud string) bool {
 	if aud == a.cfg.AppID {
 		return true
 	}
 	rest, ok := strings.CutPrefix(aud, "api://")
-	return ok && strings.HasSuffix(rest, "/"+a.cfg.AppID) && len(rest) > len(a.cfg.AppID)+1
+	return ok && (rest == a.cfg.AppID || strings.HasSuffix(rest, "/"+a.cfg.AppID) && len(rest) > len(a.cfg.AppID)+1)
 }
 
 // key returns the signing key kid, refreshing the key set when it is stale or
