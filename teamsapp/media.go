@@ -38,7 +38,9 @@ func (a *App) signMedia(v *bridge.MessageView) {
 	}
 	ref, _ = url.PathUnescape(ref)
 	exp := a.now().Truncate(time.Hour).Add(mediaLifetime)
-	v.Media.URL = a.mediaURL(ref, exp)
+	m := *v.Media // the view may share it with the bridge's cache
+	m.URL = a.mediaURL(ref, exp)
+	v.Media = &m
 }
 
 func (a *App) mediaURL(ref string, exp time.Time) string {

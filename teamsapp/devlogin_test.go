@@ -1,0 +1,86 @@
+package teamsapp
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestDevSignIn(t *testing.T) {
+	tests := []struct {
+		name     string
+		dev      bool
+		wantPage int
+		wantMe   int
+	}{
+		{"refused outside dev", false, 404, 401},
+		{"allowed in dev", true, 200, 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, tt.dev)
+			jar, _ := cookiejar.New(nil)
+			c := &http.Client{Jar: jar}
+			resp, err := c.Get(f.srv.URL + "/tab/dev-login")
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.wantPage {
+				t.Fatalf("dev-login page: %d", resp.StatusCode)
+			}
+			if tt.dev && !strings.Contains(string(page), "Alice Chen") {
+				t.Fatalf("page does not list employees: %s", page)
+			}
+			resp, err = c.PostForm(f.srv.URL+"/tab/dev-login", url.Values{"employee": {"alice"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			resp, err = c.Get(f.srv.URL + "/api/v1/me")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.wantMe {
+				t.Fatalf("/me after dev sign-in: %d, want %d", resp.StatusCode, tt.wantMe)
+			}
+		})
+	}
+}
+
+func TestDevSessionCookie(t *testing.T) {
+	f := newFixture(t, true)
+	valid := f.app.devSign.seal(devPurpose, "bob", f.clock.Now().Add(devLifetime))
+	other := New(Config{Bridge: f.b, Dev: true}) // another process: another key
+	tests := []struct {
+		name, cookie string
+		want         int
+	}{
+		{"valid", valid, 200},
+		{"someone else's id with bob's signature", "alice~" + strings.SplitN(valid, "~", 2)[1], 401},
+		{"signed by another process", other.devSign.seal(devPurpose, "bob", f.clock.Now().Add(devLifetime)), 401},
+		{"media signature replayed as session", "bob~" + f.app.devSign.sign(mediaPurpose, "bob", f.clock.Now().Add(devLifetime)), 401},
+		{"expired", f.app.devSign.seal(devPurpose, "bob", f.clock.Now().Add(-1)), 401},
+		{"disabled employee", f.app.devSign.seal(devPurpose, "carol", f.clock.Now().Add(devLifetime)), 403},
+		{"garbage", "x", 401},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", f.srv.URL+"/api/v1/threads", nil)
+			req.AddCookie(&http.Cookie{Name: devCookie, Value: tt.cookie})
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tt.want)
+			}
+		})
+	}
+}
