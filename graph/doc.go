@@ -4,7 +4,7 @@
 //
 // It authenticates app-only (client credentials of the bot's single-tenant
 // Entra app) through azidentity and talks to Graph through msgraph-sdk-go.
-// The SDK is confined to this package: its exported API uses plain Go types
-// only, because msgraph-sdk-go is heavy to compile (see DEVELOPERS notes in
-// the lead's README) and should stay out of every other package's imports.
+// The SDK is confined to this package: the exported API uses plain Go types
+// only, because msgraph-sdk-go takes minutes to compile cold and must not
+// spread into other packages' imports (TestSDKConfinedToGraph enforces it).
 package graph
