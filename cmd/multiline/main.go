@@ -43,6 +43,11 @@ func newRoot() *cobra.Command {
 	root.AddCommand(
 		serveCmd(),
 		migrateCmd(),
+		manifestCmd(),
+		adminCmd(),
+		configCmd(),
+		simulateCmd(),
+		fakeWeChatCmd(),
 		&cobra.Command{
 			Use:   "version",
 			Short: "Print the version",

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/multiline/multiline/bridge"
+	"github.com/multiline/multiline/storage"
+	"github.com/multiline/multiline/wechat"
+	"github.com/multiline/multiline/wechat/fakewechat"
+)
+
+// simPrefix is where local mode mounts the WeChat simulator (its API and /fake/ controls).
+const simPrefix = "/wechat-sim"
+
+// application is the wired service: database, bridge, the WeChat and Teams sides,
+// and the job runner.
+type application struct {
+	cfg     Config
+	log     *slog.Logger
+	db      *storage.DB
+	svc     *bridge.Service
+	side    *wechatSide
+	fake    *fakewechat.Server // local mode only
+	now     func() time.Time
+	routes  []func(*echo.Echo)
+	cancel  context.CancelFunc
+	running sync.WaitGroup
+}
+
+func build(ctx context.Context, cfg Config, log *slog.Logger) (*application, error) {
+	db, err := storage.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a := &application{cfg: cfg, log: log, db: db, now: time.Now}
+	if err := a.wire(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *application) wire(ctx context.Context) error {
+	cfg := a.cfg
+	account := fakewechat.DefaultOpenKfID
+	apiBase := cfg.WeComAPIBase
+	if cfg.Dev && apiBase == "" {
+		fake, err := fakewechat.New(fakewechat.Config{
+			CorpID: cfg.WeComCorpID, KfSecret: cfg.WeComKFSecret,
+			CallbackToken: cfg.WeComCallbackToken, EncodingAESKey: cfg.WeComAESKey,
+			CallbackURL: strings.TrimRight(cfg.PublicURL, "/") + "/wechat/callback",
+			OpenKfID:    account,
+		})
+		if err != nil {
+			return err
+		}
+		a.fake, a.now = fake, fake.Now
+		apiBase = strings.TrimRight(cfg.PublicURL, "/") + simPrefix
+		a.routes = append(a.routes, func(e *echo.Echo) {
+			e.Any(simPrefix+"/*", echo.WrapHandler(http.StripPrefix(simPrefix, fake)))
+			e.Any("/fake/*", echo.WrapHandler(fake)) // where `multiline simulate` looks by default
+		})
+	}
+	a.svc = bridge.NewService(a.db, bridge.Options{Company: "default", Now: a.now, Log: a.log, AutoEnable: cfg.Dev, Account: account})
+	if err := a.svc.EnsureCompany(ctx, "Local company", cfg.AppTenantID, bridge.English); err != nil {
+		return fmt.Errorf("company: %w", err)
+	}
+	opts := wechat.ClientOptions{Tokens: tokenCache{a.db}, Now: a.now}
+	a.side = &wechatSide{svc: a.svc, media: a.db, company: string(a.svc.Company())}
+	cb := wechat.CallbackConfig{Sink: a.side, Now: a.now, Logger: a.log}
+	switch cfg.WeChatMode {
+	case "official-account":
+		opts.BaseURL = cfg.WeChatAPIBase
+		a.side.oa = wechat.NewOAClient(cfg.WeChatAppID, cfg.WeChatAppSecret, opts)
+		cb.Mode, cb.Token, cb.EncodingAESKey, cb.ReceiveID = wechat.SourceOfficialAccount, cfg.WeChatToken, cfg.WeChatAESKey, cfg.WeChatAppID
+	default:
+		opts.BaseURL = apiBase
+		a.side.kf = wechat.NewKfClient(cfg.WeComCorpID, cfg.WeComKFSecret, opts)
+		cb.Mode, cb.Token, cb.EncodingAESKey, cb.ReceiveID = wechat.SourceKf, cfg.WeComCallbackToken, cfg.WeComAESKey, cfg.WeComCorpID
+	}
+	callback, err := wechat.NewCallbackHandler(cb)
+	if err != nil {
+		return fmt.Errorf("wechat callback: %w", err)
+	}
+	a.routes = append(a.routes, func(e *echo.Echo) {
+		e.Match([]string{http.MethodGet, http.MethodPost}, "/wechat/callback", echo.WrapHandler(callback))
+	})
+	teams, err := a.wireTeams(ctx)
+	if err != nil {
+		return err
+	}
+	a.svc.Attach(a.side, teams)
+	return nil
+}
+
+// Routes mounts every endpoint of the service.
+func (a *application) Routes(e *echo.Echo) {
+	for _, r := range a.routes {
+		r(e)
+	}
+}
+
+// Ready reports whether the database answers.
+func (a *application) Ready(ctx context.Context) error { return a.db.Ping(ctx) }
+
+// Start runs the job runner until Stop.
+func (a *application) Start(ctx context.Context) {
+	ctx, a.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	a.running.Add(1)
+	go func() {
+		defer a.running.Done()
+		err := a.db.RunJobs(ctx, a.svc.Handlers(), storage.RunOptions{Now: a.now, OnError: func(j bridge.Job, err error) {
+			a.log.Warn("job failed", "kind", j.Kind, "lane", j.Lane, "attempt", j.Attempts+1, "err", err)
+		}})
+		if err != nil {
+			a.log.Error("job runner stopped", "err", err)
+		}
+	}()
+}
+
+// Stop ends the job runner after its handlers in flight finish.
+func (a *application) Stop(ctx context.Context) {
+	if a.cancel == nil {
+		return
+	}
+	a.cancel()
+	done := make(chan struct{})
+	go func() { a.running.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+// Close releases the database.
+func (a *application) Close() { a.db.Close() }
