@@ -24,7 +24,7 @@ const STRINGS = {
     linkTitle: "My WeChat link", linkText: "Contacts who come in through this link are routed to you.",
     notInTeams: "Open MultiLine from Microsoft Teams to sign in.", signInFailed: "Sign-in failed: {e}",
     noColleagues: "No colleagues found.", liveLost: "Live updates paused; reconnecting…",
-    today: "", mediaImage: "Image", mediaFile: "File",
+    mediaImage: "Image", mediaFile: "File", attachImage: "+ Image",
   },
   zh: {
     title: "MultiLine", myLink: "我的微信链接", newOptIn: "新的加入请求", admin: "管理", signOut: "退出登录",
@@ -48,7 +48,7 @@ const STRINGS = {
     linkTitle: "我的微信链接", linkText: "通过此链接进来的联系人会分配给您。",
     notInTeams: "请在 Microsoft Teams 中打开 MultiLine 以登录。", signInFailed: "登录失败：{e}",
     noColleagues: "未找到同事。", liveLost: "实时更新已暂停，正在重新连接…",
-    today: "", mediaImage: "图片", mediaFile: "文件",
+    mediaImage: "图片", mediaFile: "文件", attachImage: "+ 图片",
   },
 };
 

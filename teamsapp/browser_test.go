@@ -1,0 +1,98 @@
+package teamsapp
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/multiline/multiline/bridge"
+)
+
+// repoRoot walks up from the test's directory to the folder with go.mod.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test directory")
+		}
+		dir = parent
+	}
+}
+
+// needTool fails in CI and skips locally when a browser-test tool is missing.
+func needTool(t *testing.T, ok bool, what string) {
+	t.Helper()
+	if ok {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s is missing (CI is set, so this fails instead of skipping)", what)
+	}
+	t.Skipf("%s is missing; skipping the browser test locally", what)
+}
+
+func TestBrowser(t *testing.T) {
+	root := repoRoot(t)
+	node, err := exec.LookPath("node")
+	needTool(t, err == nil, "node")
+	modules := filepath.Join(root, "node_modules")
+	_, err = os.Stat(filepath.Join(modules, "playwright-core", "package.json"))
+	if err != nil {
+		t.Fatalf("playwright-core is not installed in %s (npm install): %v", modules, err)
+	}
+	_, err = os.Stat("/usr/bin/chromium")
+	needTool(t, err == nil, "/usr/bin/chromium")
+
+	f := newFixture(t, true)
+	// The consumer's side for the live-update step: a message arriving as if through
+	// WeChat on another replica.
+	e := echo.New()
+	f.app.Routes(e)
+	e.POST("/test/consumer-writes", func(c echo.Context) error {
+		f.b.consumerWrites(c.QueryParam("thread"), c.QueryParam("text"))
+		return c.NoContent(http.StatusNoContent)
+	})
+	f.srv.Config.Handler = e
+	// Real time: the page's clock and the server's must agree on "today".
+	f.clock.Add(time.Since(f.clock.Now()))
+
+	out := filepath.Join(root, "test-artifacts")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, filepath.Join("testdata", "browser.mjs"), f.srv.URL, out, modules)
+	logs, err := cmd.CombinedOutput()
+	t.Logf("browser:\n%s", logs)
+	if err != nil {
+		t.Fatalf("browser script: %v", err)
+	}
+	th, err := f.b.Thread(t.Context(), "alice", "t1")
+	if err == nil {
+		t.Fatalf("alice is still in t1 after leaving: %+v", th.Participants)
+	}
+	sum, _ := f.b.Threads(t.Context(), "alice")
+	if len(sum) != 0 {
+		t.Fatalf("alice still has threads: %+v", sum)
+	}
+	var left bool
+	f.b.mu.Lock()
+	for _, m := range f.b.threads["t1"].msgs {
+		left = left || m.Notice == bridge.NoticeConsumerEmployeeLeft
+	}
+	f.b.mu.Unlock()
+	if !left {
+		t.Fatal("the consumer was not told that alice left")
+	}
+}
