@@ -183,7 +183,9 @@ func (m *memBridge) Threads(_ context.Context, e bridge.EmployeeID) ([]bridge.Th
 			out = append(out, m.summary(th, false))
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].LastAt.After(out[j].LastAt) || (out[i].LastAt.Equal(out[j].LastAt) && out[i].ID < out[j].ID) })
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].LastAt.After(out[j].LastAt) || (out[i].LastAt.Equal(out[j].LastAt) && out[i].ID < out[j].ID)
+	})
 	return out, nil
 }
 
