@@ -55,18 +55,21 @@ func (q queue) Claim(ctx context.Context, owner string, now, until time.Time, li
 		return nil, nil
 	}
 	db := q.db
+	query := claimSQLite
+	if db.dialect == dialectPostgres {
+		query = claimPostgres
+	}
+	// Prepared before the transaction: SQLite's one connection is busy inside it.
+	st, err := db.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
 	var out []bridge.Job
-	err := db.sqlTx(ctx, func(tx *sql.Tx) error {
-		query := claimSQLite
+	err = db.sqlTx(ctx, func(tx *sql.Tx) error {
 		if db.dialect == dialectPostgres {
-			query = claimPostgres
 			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, claimLockID); err != nil {
 				return fmt.Errorf("claim lock: %w", err)
 			}
-		}
-		st, err := db.stmt(ctx, query)
-		if err != nil {
-			return err
 		}
 		rows, err := tx.StmtContext(ctx, st).QueryContext(ctx, owner, micros(until), micros(now), limit)
 		if err != nil {

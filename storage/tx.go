@@ -25,12 +25,23 @@ func (db *DB) Tx(ctx context.Context, fn func(bridge.Tx) error) (err error) {
 	}()
 	if err := fn(t); err != nil {
 		_ = stx.Rollback()
+		db.prepare(ctx, t.unprepared)
 		return err
 	}
 	if err := stx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	db.prepare(ctx, t.unprepared)
 	return nil
+}
+
+// prepare caches statements a transaction had to prepare for itself. It runs
+// after the transaction, because with SQLite's single connection a statement can
+// only be prepared on the pool while no transaction holds that connection.
+func (db *DB) prepare(ctx context.Context, queries []string) {
+	for _, q := range queries {
+		_, _ = db.stmt(ctx, q) // a failure here only means preparing again next time
+	}
 }
 
 // tx is one transaction; it implements bridge.Tx.
@@ -40,6 +51,8 @@ type tx struct {
 	// stmts holds the statements bound to this transaction, so a transaction that
 	// inserts a hundred messages binds the insert once.
 	stmts map[string]*sql.Stmt
+	// unprepared lists the queries not yet in the DB's cache.
+	unprepared []string
 }
 
 var _ bridge.Tx = (*tx)(nil)
@@ -48,11 +61,16 @@ func (t *tx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if s, ok := t.stmts[query]; ok {
 		return s, nil
 	}
-	ps, err := t.db.stmt(ctx, query)
-	if err != nil {
-		return nil, err
+	var s *sql.Stmt
+	if ps, ok := t.db.stmts.Load(query); ok {
+		s = t.tx.StmtContext(ctx, ps.(*sql.Stmt))
+	} else {
+		var err error
+		if s, err = t.tx.PrepareContext(ctx, query); err != nil {
+			return nil, fmt.Errorf("prepare %q: %w", firstLine(query), err)
+		}
+		t.unprepared = append(t.unprepared, query)
 	}
-	s := t.tx.StmtContext(ctx, ps)
 	if t.stmts == nil {
 		t.stmts = make(map[string]*sql.Stmt)
 	}

@@ -54,27 +54,26 @@ func Run(ctx context.Context, q Queue, wake <-chan struct{}, handlers map[string
 		}
 	}
 
-	stopping := false
-	for {
-		if stopping && inflight == 0 {
-			return nil
-		}
-		if !stopping && inflight < o.Workers {
-			claim()
-		}
-		select {
-		case <-ctx.Done():
-			if !stopping {
-				stopping = true
-				poll.Stop()
+	for stopping := false; ; {
+		if stopping {
+			if inflight == 0 {
+				return nil
 			}
-			// Keep waiting for the handlers, renewing their leases meanwhile.
+			// Wait for the handlers, renewing their leases meanwhile.
 			select {
 			case <-done:
 				inflight--
 			case <-heartbeat.C:
 				extend(qctx, q, o)
 			}
+			continue
+		}
+		if inflight < o.Workers {
+			claim()
+		}
+		select {
+		case <-ctx.Done():
+			stopping = true
 		case <-wake:
 		case <-poll.C:
 		case <-done:

@@ -1,0 +1,184 @@
+package storage_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/multiline/multiline/storage"
+	"github.com/multiline/multiline/storage/storetest"
+)
+
+func TestSQLite(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, sqliteFactory)
+}
+
+func TestPostgres(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, postgresFactory)
+}
+
+// sqliteFactory makes a database file in a fresh temporary directory.
+func sqliteFactory(t *testing.T) func() storetest.Backend {
+	u := "sqlite:" + filepath.Join(t.TempDir(), "data", "multiline.db")
+	first := true
+	return func() storetest.Backend {
+		db := openDB(t, u)
+		if first {
+			first = false
+			if err := db.Migrate(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return db
+	}
+}
+
+func openDB(t *testing.T, u string) *storage.DB {
+	t.Helper()
+	db, err := storage.Open(context.Background(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+const defaultPostgresURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// postgresURL is the server the tests use. They fail when it is unreachable,
+// unless MULTILINE_SKIP_POSTGRES=1 says to skip them.
+func postgresURL(t *testing.T) string {
+	t.Helper()
+	if os.Getenv("MULTILINE_SKIP_POSTGRES") == "1" {
+		t.Skip("MULTILINE_SKIP_POSTGRES=1")
+	}
+	if u := os.Getenv("MULTILINE_TEST_POSTGRES_URL"); u != "" {
+		return u
+	}
+	return defaultPostgresURL
+}
+
+// postgresFactory opens handles on a schema of the test's own.
+func postgresFactory(t *testing.T) func() storetest.Backend {
+	t.Helper()
+	u := postgresSchema(t)
+	first := true
+	return func() storetest.Backend {
+		db := openDB(t, u)
+		if first {
+			first = false
+			if err := db.Migrate(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return db
+	}
+}
+
+// postgresSchema creates an empty schema for the test, dropped after it, and
+// returns a URL whose search_path is that schema.
+func postgresSchema(t *testing.T) string {
+	t.Helper()
+	base := postgresURL(t)
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "t_" + hex.EncodeToString(b[:])
+	if _, err := admin.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("PostgreSQL at %s: %v (set MULTILINE_SKIP_POSTGRES=1 to skip these tests)", base, err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	return withSearchPath(t, base, schema)
+}
+
+func withSearchPath(t *testing.T, base, schema string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func TestOpenRejects(t *testing.T) {
+	t.Parallel()
+	for _, u := range []string{"mysql://x", "", "sqlite:", "file.db"} {
+		_, err := storage.Open(t.Context(), u)
+		if !errors.Is(err, storage.ErrUnsupportedURL) {
+			t.Errorf("Open(%q) = %v, want ErrUnsupportedURL", u, err)
+		}
+	}
+	_, err := storage.Open(t.Context(), "postgres://postgres:secret@127.0.0.1:1/x?sslmode=disable&connect_timeout=2")
+	if err == nil || strings.Contains(err.Error(), "secret") {
+		t.Errorf("Open of an unreachable server = %v; want an error without the password", err)
+	}
+}
+
+// TestSchemaTooNew: a database migrated by a newer binary is refused by Open and
+// Migrate, with the message operators see.
+func TestSchemaTooNew(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		url  func(*testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "m.db") }},
+		{"postgres", postgresSchema},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			u := c.url(t)
+			db := openDB(t, u)
+			if err := db.Migrate(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			have, binary, err := db.SchemaVersion(t.Context())
+			if err != nil || have != binary || binary < 1 {
+				t.Fatalf("SchemaVersion = %d, %d, %v", have, binary, err)
+			}
+			if err := db.Migrate(t.Context()); err != nil {
+				t.Fatalf("second Migrate: %v", err)
+			}
+			newer := binary + 41
+			if _, err := db.SQLForTest().ExecContext(t.Context(),
+				`INSERT INTO goose_db_version (version_id, is_applied) VALUES ($1, $2)`, newer, true); err != nil {
+				t.Fatal(err)
+			}
+			want := fmt.Sprintf("database schema version %d is newer than this binary supports (%d); upgrade multiline", newer, binary)
+			err = db.Migrate(t.Context())
+			var tooNew *storage.SchemaTooNewError
+			if !errors.As(err, &tooNew) || !errors.Is(err, storage.ErrSchemaTooNew) || err.Error() != want {
+				t.Errorf("Migrate = %v, want %q", err, want)
+			}
+			again, err := storage.Open(t.Context(), u)
+			if err == nil {
+				again.Close()
+			}
+			if !errors.Is(err, storage.ErrSchemaTooNew) || err.Error() != want {
+				t.Errorf("Open = %v, want %q", err, want)
+			}
+		})
+	}
+}
