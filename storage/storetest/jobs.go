@@ -324,13 +324,14 @@ func runJobs(t *testing.T, f Factory) {
 		entered, release := make(chan struct{}), make(chan struct{})
 		var firstRuns, secondRuns atomic.Int32
 		// Runner A's clock stands still, so its renewed lease never passes
-		// clk+30s: it behaves like a process that hung or died mid-job.
+		// clk+30s: it behaves like a process that hung or died mid-job. One
+		// worker, so that it takes nothing else while hung.
 		startRunner(t, s1, map[string]bridge.JobHandler{"send": func(ctx context.Context, j bridge.Job) error {
 			firstRuns.Add(1)
 			close(entered)
 			<-release
 			return errors.New("late failure from a runner that lost its lease")
-		}}, jobs.Options{Now: clk.Now, Lease: 30 * time.Second, Owner: "runner-a"})
+		}}, jobs.Options{Now: clk.Now, Lease: 30 * time.Second, Owner: "runner-a", Workers: 1})
 		enqueue(t, s1, bridge.Job{Lane: "send:t1", Kind: "send"}, bridge.Job{Lane: "send:t1", Kind: "send"})
 		<-entered
 		later := func() time.Time { return clk.Now().Add(31 * time.Second) }
