@@ -95,4 +95,7 @@ func TestBrowser(t *testing.T) {
 	if !left {
 		t.Fatal("the consumer was not told that alice left")
 	}
+	if co, _ := f.b.CompanySettings(t.Context()); co.Policy.QueueLimit != 4 {
+		t.Fatalf("admin page did not save the queue limit: %+v", co.Policy)
+	}
 }
