@@ -13,6 +13,11 @@ func (s *Service) EmployeeInstalled(ctx context.Context, in Installation) (Emplo
 	var out Employee
 	err := s.tx(ctx, func(tx Tx) error {
 		e, err := tx.EmployeeByTeamsUser(ctx, in.TenantID, in.TeamsUserID)
+		if errors.Is(err, ErrUnknownEmployee) && in.AADObjectID != "" {
+			// Added by an admin before they installed the app.
+			e, err = tx.EmployeeByAAD(ctx, in.TenantID, in.AADObjectID)
+			e.TeamsUserID = in.TeamsUserID
+		}
 		switch {
 		case errors.Is(err, ErrUnknownEmployee):
 			e = Employee{ID: NewEmployeeID(), Company: s.company, TenantID: in.TenantID, TeamsUserID: in.TeamsUserID, Enabled: s.autoEnable}
@@ -75,9 +80,44 @@ func (s *Service) Employee(ctx context.Context, id EmployeeID) (Employee, error)
 	return e, err
 }
 
-// SetEmployeeEnabled enables or disables an employee (admin).
+// SetEmployeeEnabled enables or disables an employee (admin). Enabling someone the
+// bot cannot reach yet installs the app for them, when an Installer is attached.
 func (s *Service) SetEmployeeEnabled(ctx context.Context, id EmployeeID, enabled bool) error {
-	return s.updateEmployee(ctx, id, func(e *Employee) { e.Enabled = enabled })
+	if err := s.updateEmployee(ctx, id, func(e *Employee) { e.Enabled = enabled }); err != nil {
+		return err
+	}
+	if !enabled || s.install == nil {
+		return nil
+	}
+	return s.tx(ctx, func(tx Tx) error {
+		e, err := tx.Employee(ctx, id)
+		if err != nil || e.Conversation.ConversationID != "" || e.AADObjectID == "" {
+			return err
+		}
+		return s.enqueue(ctx, tx, teamsLane(id), JobInstall, installJob{Employee: id}, s.now())
+	})
+}
+
+// AddEmployee lets an admin add a person from the directory (Entra object id)
+// before they ever opened Teams; they are enabled, and the app is installed for
+// them when an Installer is attached.
+func (s *Service) AddEmployee(ctx context.Context, tenantID, aadObjectID, name string) (Employee, error) {
+	var out Employee
+	err := s.tx(ctx, func(tx Tx) error {
+		e, err := tx.EmployeeByAAD(ctx, tenantID, aadObjectID)
+		if errors.Is(err, ErrUnknownEmployee) {
+			e, err = Employee{ID: NewEmployeeID(), Company: s.company, TenantID: tenantID, AADObjectID: aadObjectID, Name: name}, nil
+		}
+		if err != nil {
+			return err
+		}
+		out = e
+		return tx.SaveEmployee(ctx, e)
+	})
+	if err != nil {
+		return out, err
+	}
+	return out, s.SetEmployeeEnabled(ctx, out.ID, true)
 }
 
 // SetContactLink stores an employee's personal contact link and its scene.

@@ -25,6 +25,7 @@ func (s *Service) Handlers() map[string]JobHandler {
 		JobPull:       s.runPull,
 		JobOptInLink:  s.runOptInLink,
 		JobEndSession: s.runEndSession,
+		JobInstall:    s.runInstall,
 	}
 }
 
@@ -249,4 +250,27 @@ func (s *Service) runEndSession(ctx context.Context, j Job) error {
 		return err
 	}
 	return s.wechat.EndSession(ctx, p.Account, p.Consumer)
+}
+
+type installJob struct {
+	Employee EmployeeID `json:"employee"`
+}
+
+// runInstall installs the app for an enabled employee. A refusal only an admin
+// can fix is recorded on the employee (the admin page shows it) and not retried.
+func (s *Service) runInstall(ctx context.Context, j Job) error {
+	p, err := decode[installJob](j)
+	if err != nil {
+		return err
+	}
+	e, err := s.Employee(ctx, p.Employee)
+	if err != nil || s.install == nil || !e.Enabled || e.Conversation.ConversationID != "" {
+		return err
+	}
+	err = s.install.InstallApp(ctx, e)
+	if errors.Is(err, ErrNeedsAdmin) {
+		s.log.Warn("app install needs an admin", "employee", e.ID, "err", err)
+		return s.MarkUnreachable(ctx, e.ID, err.Error())
+	}
+	return err
 }

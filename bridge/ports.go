@@ -213,3 +213,13 @@ type WeChatSide interface {
 	// EndSession ends the consumer's WeChat session (nobody serves them any more).
 	EndSession(ctx context.Context, account string, consumer ConsumerID) error
 }
+
+// Installer installs the Teams app for an employee (Microsoft Graph), so the bot can
+// reach someone an admin enabled before they opened Teams. It must be idempotent.
+// A refusal the admin must fix (a missing permission) wraps ErrNeedsAdmin.
+type Installer interface {
+	InstallApp(ctx context.Context, e Employee) error
+}
+
+// ErrNeedsAdmin marks an error only an admin can fix, such as a missing permission.
+var ErrNeedsAdmin = errors.New("an admin must act")

@@ -22,6 +22,7 @@ type Service struct {
 	log     *slog.Logger
 	wechat  WeChatSide
 	teams   TeamsSender
+	install Installer // optional
 	// AutoEnable makes every employee who installs the app an enabled employee
 	// (local mode); otherwise an admin enables them.
 	autoEnable bool
@@ -54,6 +55,10 @@ func NewService(store Store, o Options) *Service {
 
 // Attach connects the service to WeChat and Teams.
 func (s *Service) Attach(w WeChatSide, t TeamsSender) { s.wechat, s.teams = w, t }
+
+// AttachInstaller lets the service install the Teams app for employees an admin
+// enables (optional; without it they must install the app themselves).
+func (s *Service) AttachInstaller(i Installer) { s.install = i }
 
 // Company returns the ID of the company the service serves.
 func (s *Service) Company() CompanyID { return s.company }
@@ -151,6 +156,7 @@ const (
 	JobEndSession = "wechat.end_session"
 	JobDeliver    = "teams.deliver"
 	JobTimer      = "thread.timer"
+	JobInstall    = "teams.install"
 )
 
 func sendLane(t ThreadID) string               { return "send:" + string(t) }

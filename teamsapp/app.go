@@ -4,9 +4,12 @@ import (
 	"crypto/rand"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/multiline/multiline/bridge"
 )
 
 // Config configures the tab.
@@ -46,6 +49,9 @@ type App struct {
 	devSign signer // dev sessions: a per-process key, so a restart signs everyone out
 	log     *slog.Logger
 	now     func() time.Time
+
+	watchMu  sync.Mutex
+	watchers map[bridge.EmployeeID]int // open live-update streams per employee
 }
 
 // New returns the tab for cfg.

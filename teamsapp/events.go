@@ -58,6 +58,8 @@ func (a *App) events(c echo.Context) error {
 
 	ctx, cancel := context.WithTimeout(ctx, streamLifetime)
 	defer cancel()
+	a.watch(emp.ID, +1)
+	defer a.watch(emp.ID, -1)
 	poll := time.NewTicker(a.cfg.PollInterval)
 	defer poll.Stop()
 	beat := time.NewTicker(a.cfg.Heartbeat)
@@ -132,4 +134,23 @@ func hashJSON(v any) (string, error) {
 	}
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:12]), nil
+}
+
+func (a *App) watch(e bridge.EmployeeID, delta int) {
+	a.watchMu.Lock()
+	defer a.watchMu.Unlock()
+	if a.watchers == nil {
+		a.watchers = map[bridge.EmployeeID]int{}
+	}
+	if a.watchers[e] += delta; a.watchers[e] <= 0 {
+		delete(a.watchers, e)
+	}
+}
+
+// Watching reports whether the employee has the tab open on this replica (a
+// live-update stream is connected), so a Teams notification would be redundant.
+func (a *App) Watching(e bridge.EmployeeID) bool {
+	a.watchMu.Lock()
+	defer a.watchMu.Unlock()
+	return a.watchers[e] > 0
 }

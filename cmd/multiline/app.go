@@ -17,6 +17,10 @@ import (
 	"github.com/multiline/multiline/wechat/fakewechat"
 )
 
+// wechatTimeout bounds one WeChat API call; a send that times out is retried with
+// the same msgid, which WeChat delivers once.
+var wechatTimeout = 10 * time.Second
+
 // simPrefix is where local mode mounts the WeChat simulator (its API and /fake/ controls).
 const simPrefix = "/wechat-sim"
 
@@ -77,7 +81,7 @@ func (a *application) wire(ctx context.Context) error {
 	if err := a.svc.EnsureCompany(ctx, "Local company", cfg.AppTenantID, bridge.English); err != nil {
 		return fmt.Errorf("company: %w", err)
 	}
-	opts := wechat.ClientOptions{Tokens: tokenCache{a.db}, Now: a.now}
+	opts := wechat.ClientOptions{Tokens: tokenCache{a.db}, Now: a.now, HTTPClient: &http.Client{Timeout: wechatTimeout}}
 	a.side = &wechatSide{svc: a.svc, media: a.db, company: string(a.svc.Company())}
 	cb := wechat.CallbackConfig{Sink: a.side, Now: a.now, Logger: a.log}
 	switch cfg.WeChatMode {
@@ -97,7 +101,11 @@ func (a *application) wire(ctx context.Context) error {
 	a.routes = append(a.routes, func(e *echo.Echo) {
 		e.Match([]string{http.MethodGet, http.MethodPost}, "/wechat/callback", echo.WrapHandler(callback))
 	})
-	teams, err := a.wireTeams(ctx)
+	b, err := a.wireTeams(ctx)
+	if err != nil {
+		return err
+	}
+	teams, err := a.wireTab(b)
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,8 @@ type Config struct {
 	WeChatAppID, WeChatAppSecret, WeChatToken, WeChatAESKey, WeChatAPIBase string
 
 	OpenIDMetadataURL string
+
+	Admins []string // Entra object ids allowed on the admin pages
 }
 
 // Setting describes one environment variable; the table drives loading, the error
@@ -58,6 +60,7 @@ var settings = []Setting{
 	{Name: "WECHAT_TOKEN", Required: "official-account", Secret: true, About: "callback Token"},
 	{Name: "WECHAT_ENCODING_AES_KEY", Secret: true, About: "EncodingAESKey for safe mode; empty means plaintext mode"},
 	{Name: "WECHAT_API_BASE", Default: "https://api.weixin.qq.com", About: "Official Account API base URL"},
+	{Name: "MULTILINE_ADMINS", About: "comma-separated Entra object ids of the admins (the tab's admin page); everyone in local mode"},
 	{Name: "BOT_OPENID_METADATA_URL", Default: "https://login.botframework.com/v1/.well-known/openidconfiguration", About: "where inbound bot token keys come from"},
 }
 
@@ -157,6 +160,11 @@ func (c Config) validate() error {
 		}
 		if c.AppType != "MultiTenant" && c.AppTenantID == "" {
 			return missing("MicrosoftAppTenantId")
+		}
+	}
+	for _, a := range c.Admins {
+		if !guidRE.MatchString(a) {
+			return bad("MULTILINE_ADMINS", "must list Entra object ids (GUIDs), separated by commas")
 		}
 	}
 	if c.AppTenantID != "" && !guidRE.MatchString(c.AppTenantID) {

@@ -30,19 +30,12 @@ func serveCmd() *cobra.Command {
 	return cmd
 }
 
-// shutdownGrace is how long in-flight requests get to finish after SIGTERM.
-const shutdownGrace = 20 * time.Second
-
-func serve(ctx context.Context, cfg Config) error {
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	slog.SetDefault(log)
-
+// newServer builds the application and its HTTP routes.
+func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*application, *echo.Echo, error) {
 	app, err := build(ctx, cfg, log)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer app.Close()
-
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.Use(middleware.Recover())
@@ -54,6 +47,21 @@ func serve(ctx context.Context, cfg Config) error {
 		return c.String(http.StatusOK, "ready")
 	})
 	app.Routes(e)
+	return app, e, nil
+}
+
+// shutdownGrace is how long in-flight requests get to finish after SIGTERM.
+const shutdownGrace = 20 * time.Second
+
+func serve(ctx context.Context, cfg Config) error {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	slog.SetDefault(log)
+
+	app, e, err := newServer(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
 
 	srv := &http.Server{Addr: cfg.Addr, Handler: e, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"fmt"
 
 	"github.com/labstack/echo/v4"
@@ -11,6 +13,9 @@ import (
 	"github.com/multiline/multiline/bot/cards"
 	"github.com/multiline/multiline/bot/connector"
 	"github.com/multiline/multiline/bridge"
+	"github.com/multiline/multiline/graph"
+	"github.com/multiline/multiline/manifest"
+	"github.com/multiline/multiline/teamsapp"
 )
 
 // botBridge lets the bot use the bridge service; only the card records differ in type.
@@ -51,7 +56,7 @@ func (a *application) wireTeams(ctx context.Context) (*bot.Bot, error) {
 	}
 	b, err := bot.New(bot.Config{
 		Validator: validator, Dev: cfg.Dev, Connector: conn,
-		Bridge: botBridge{a.svc}, Cards: cards.New(cards.Config{AppID: cfg.AppID}),
+		Bridge: botBridge{a.svc}, Cards: cards.New(cards.Config{AppID: manifest.DefaultAppID(cfg.AppID)}),
 		Log: a.log, Now: a.now,
 	})
 	if err != nil {
@@ -59,4 +64,37 @@ func (a *application) wireTeams(ctx context.Context) (*bot.Bot, error) {
 	}
 	a.routes = append(a.routes, func(e *echo.Echo) { e.POST("/api/messages", b.Messages) })
 	return b, nil
+}
+
+// wireTab builds the MultiLine tab and, outside local mode, Microsoft Graph (app
+// installs for enabled employees, activity feed notifications). It returns the
+// sender that deliveries go through.
+func (a *application) wireTab(b *bot.Bot) (bridge.TeamsSender, error) {
+	cfg := a.cfg
+	tab := teamsapp.New(teamsapp.Config{
+		Bridge: a.svc, Media: a.db, AppID: cfg.AppID, TenantID: cfg.AppTenantID, Admins: cfg.Admins,
+		Dev: cfg.Dev, SigningKey: signingKey(cfg), Log: a.log, Now: a.now,
+	})
+	a.routes = append(a.routes, tab.Routes)
+	if cfg.Dev || cfg.AppPassword == "" {
+		return b, nil // Graph needs the app's client secret (app-only permissions)
+	}
+	gc, err := graph.New(graph.Config{TenantID: cfg.AppTenantID, ClientID: cfg.AppID, ClientSecret: cfg.AppPassword, TeamsAppID: manifest.DefaultAppID(cfg.AppID)})
+	if err != nil {
+		return nil, fmt.Errorf("microsoft graph: %w", err)
+	}
+	g := &graphSide{client: gc, teamsAppID: manifest.DefaultAppID(cfg.AppID), log: a.log}
+	a.svc.AttachInstaller(g)
+	return notifyingSender{bot: b, graph: g, tabOpen: tab.Watching, log: a.log}, nil
+}
+
+// signingKey is the key for the tab's signed URLs. Replicas must share it, so it is
+// derived from the bot's secret; local mode (one process) draws a random one.
+func signingKey(cfg Config) []byte {
+	if cfg.AppPassword == "" {
+		return nil
+	}
+	m := hmac.New(sha256.New, []byte(cfg.AppPassword))
+	m.Write([]byte("multiline tab signing key"))
+	return m.Sum(nil)
 }

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/multiline/multiline/bridge"
+	"github.com/multiline/multiline/graph"
+)
+
+// graphSide adapts Microsoft Graph to the bridge: it installs the app for enabled
+// employees (bridge.Installer) and adds activity feed notifications to deliveries.
+type graphSide struct {
+	client     *graph.Client
+	teamsAppID string // the manifest's id (externalId in the org catalog)
+	log        *slog.Logger
+
+	mu        sync.Mutex
+	catalogID string // the org catalog's id for the app, looked up once
+}
+
+// InstallApp installs the app for the employee; "already installed" is success.
+func (g *graphSide) InstallApp(ctx context.Context, e bridge.Employee) error {
+	id, err := g.catalog(ctx)
+	if err == nil {
+		err = g.client.InstallAppForUser(ctx, e.AADObjectID, id)
+	}
+	return graphError(err)
+}
+
+func (g *graphSide) catalog(ctx context.Context) (string, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.catalogID != "" {
+		return g.catalogID, nil
+	}
+	id, err := g.client.CatalogAppID(ctx, g.teamsAppID)
+	if err != nil {
+		return "", err
+	}
+	g.catalogID = id
+	return id, nil
+}
+
+// graphError turns Graph's refusals into what the job runner acts on: a permission
+// or a missing app is for an admin to fix; throttling waits Retry-After.
+func graphError(err error) error {
+	var ge *graph.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, graph.ErrForbidden), errors.Is(err, graph.ErrNotFound), errors.Is(err, graph.ErrAuthentication):
+		return fmt.Errorf("%w: %v", bridge.ErrNeedsAdmin, err)
+	case errors.As(err, &ge) && errors.Is(err, graph.ErrThrottled):
+		return &bridge.RetryAfterError{Wait: ge.RetryAfter, Err: err}
+	}
+	return err
+}
+
+// notifyingSender delivers through the bot and, for a consumer's message to an
+// employee whose tab is not open, also posts a Teams activity feed notification.
+type notifyingSender struct {
+	bot   bridge.TeamsSender
+	graph *graphSide
+	// tabOpen reports whether the employee has the MultiLine tab open (live updates).
+	tabOpen func(bridge.EmployeeID) bool
+	log     *slog.Logger
+}
+
+func (n notifyingSender) Deliver(ctx context.Context, d bridge.Delivery) error {
+	if err := n.bot.Deliver(ctx, d); err != nil {
+		return err
+	}
+	if n.graph == nil || d.Kind != bridge.DeliverConsumerMessage || d.Employee.AADObjectID == "" || n.tabOpen(d.Employee.ID) {
+		return nil
+	}
+	// The card is delivered; a failed notification is logged, not retried, so the
+	// retry of this job cannot post the card twice.
+	err := n.graph.client.NotifyNewMessage(ctx, d.Employee.AADObjectID, graph.Notification{
+		ThreadID: string(d.Thread.ID), Preview: d.Message.Text, Actor: d.Thread.ConsumerName})
+	if err != nil {
+		n.log.Warn("activity feed notification failed", "employee", d.Employee.ID, "err", err)
+	}
+	return nil
+}
