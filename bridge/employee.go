@@ -164,8 +164,8 @@ func (s *Service) updateEmployee(ctx context.Context, id EmployeeID, change func
 }
 
 // employeeEvent applies an employee's event to a thread they may see.
-func (s *Service) employeeEvent(ctx context.Context, e EmployeeID, t ThreadID, ev Event) (ThreadRecord, error) {
-	var rec ThreadRecord
+func (s *Service) employeeEvent(ctx context.Context, e EmployeeID, t ThreadID, ev Event) ([]Action, error) {
+	var acts []Action
 	err := s.tx(ctx, func(tx Tx) error {
 		emp, err := tx.Employee(ctx, e)
 		if err != nil {
@@ -178,22 +178,29 @@ func (s *Service) employeeEvent(ctx context.Context, e EmployeeID, t ThreadID, e
 		if err != nil {
 			return err
 		}
-		if rec, err = tx.LoadThread(ctx, t); err != nil {
+		rec, err := tx.LoadThread(ctx, t)
+		if err != nil {
 			return err
 		}
-		return s.applyTo(ctx, tx, c, &rec, ev, s.now())
+		acts, err = s.applyActs(ctx, tx, c, &rec, ev, s.now())
+		return err
 	})
-	return rec, err
+	return acts, err
 }
 
 // Send accepts an employee's message for a thread. The message is sent, queued or
 // marked not queued according to the policy; the returned view says which.
 func (s *Service) Send(ctx context.Context, e EmployeeID, t ThreadID, body Content) (MessageView, error) {
-	rec, err := s.employeeEvent(ctx, e, t, EmployeeSend{Employee: e, Body: body})
+	acts, err := s.employeeEvent(ctx, e, t, EmployeeSend{Employee: e, Body: body})
 	if err != nil {
 		return MessageView{}, err
 	}
-	id := MessageIDFor(rec.ID, rec.Seq)
+	var id MessageID
+	for _, a := range acts {
+		if r, ok := a.(RecordMessage); ok && r.From == FromEmployee {
+			id = r.Message
+		}
+	}
 	var v MessageView
 	err = s.store.Tx(ctx, func(tx Tx) error {
 		m, err := tx.Message(ctx, id)

@@ -107,9 +107,15 @@ func (s *Service) tx(ctx context.Context, fn func(Tx) error) error {
 // applyTo applies ev to a loaded thread, stores the new state and carries out the
 // actions, all inside tx. A rejected event changes nothing and returns its error.
 func (s *Service) applyTo(ctx context.Context, tx Tx, c Company, rec *ThreadRecord, ev Event, now time.Time) error {
+	_, err := s.applyActs(ctx, tx, c, rec, ev, now)
+	return err
+}
+
+// applyActs is applyTo that also returns the actions.
+func (s *Service) applyActs(ctx context.Context, tx Tx, c Company, rec *ThreadRecord, ev Event, now time.Time) ([]Action, error) {
 	th, acts, err := Apply(c.Policy, rec.Thread, ev, now)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rec.Thread = th
 	rec.UpdatedAt = now
@@ -117,14 +123,14 @@ func (s *Service) applyTo(ctx context.Context, tx Tx, c Company, rec *ThreadReco
 		rec.CreatedAt = now
 	}
 	if err := tx.SaveThread(ctx, *rec); err != nil {
-		return err
+		return nil, err
 	}
 	for _, a := range acts {
 		if err := s.carryOut(ctx, tx, c, rec, a, now); err != nil {
-			return fmt.Errorf("bridge: %T: %w", a, err)
+			return nil, fmt.Errorf("bridge: %T: %w", a, err)
 		}
 	}
-	return s.audit(ctx, tx, rec.ID, ev, acts, now)
+	return acts, s.audit(ctx, tx, rec.ID, ev, acts, now)
 }
 
 func (s *Service) audit(ctx context.Context, tx Tx, id ThreadID, ev Event, acts []Action, now time.Time) error {

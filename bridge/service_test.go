@@ -204,8 +204,11 @@ func TestServiceConversation(t *testing.T) {
 	f.consumerWrites("c1", "m1", "Hello, is anyone there?") // WeChat's retry
 	f.drain()
 	th := f.onlyThread(alice)
-	if th.Status != bridge.StatusActive || th.LastMessage != "Hello, is anyone there?" {
+	if th.Status != bridge.StatusActive || th.Participants[0] != "Alice" {
 		t.Fatalf("thread %+v", th)
+	}
+	if full, err := f.svc.Thread(ctx, alice, th.ID); err != nil || len(full.Messages) != 2 || full.Messages[0].Text != "Hello, is anyone there?" {
+		t.Fatalf("history (the retry must not add a message): %+v %v", full.Messages, err)
 	}
 	if got := f.wechat.inbox("c1"); len(got) != 1 || !strings.HasPrefix(got[0], "Thank you! You can now start messaging") {
 		t.Fatalf("consumer received %q", got)
