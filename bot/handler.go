@@ -112,6 +112,14 @@ func (b *Bot) employee(ctx context.Context, a *inbound) (bridge.Employee, error)
 	if err != nil {
 		return e, err
 	}
+	// Teams sends the display name with messages and invokes but not with the
+	// install activities, so an employee is created nameless. Notices to the
+	// consumer name the employee ("Ann left the conversation"): record it now.
+	if e.Name == "" && a.From.Name != "" {
+		if e, err = b.core.EmployeeInstalled(ctx, a.installation()); err != nil {
+			return e, err
+		}
+	}
 	ref := a.ref()
 	if e.Conversation.ConversationID != ref.ConversationID || e.Conversation.ServiceURL != ref.ServiceURL {
 		if err := b.core.UpdateConversation(ctx, e.ID, ref); err != nil {

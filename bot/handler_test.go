@@ -104,6 +104,33 @@ func TestInstallAndUninstall(t *testing.T) {
 	}
 }
 
+// Teams' install activities carry no display name; the first message does, and the
+// consumer's notices need it.
+func TestNameFromFirstMessage(t *testing.T) {
+	en := newEnv(t, false)
+	en.fake.AddConversation("a:new", "tenant", "29:zoe")
+	install := activity(en, "29:zoe", "a:new", "installationUpdate", map[string]any{"action": "add"})
+	install["from"] = map[string]any{"id": "29:zoe", "aadObjectId": "aad-1"}
+	en.post(t, install)
+	if got := en.lastText(t, "a:new"); !strings.Contains(got, `"Welcome to MultiLine"`) {
+		t.Errorf("welcome title for a nameless install: %s", got)
+	}
+	e, err := en.core.EmployeeByTeamsUser(context.Background(), "tenant", "29:zoe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Name != "" {
+		t.Fatalf("name %q before any message", e.Name)
+	}
+	en.post(t, msgActivity(en, e, "help"))
+	if e, _ = en.core.EmployeeByTeamsUser(context.Background(), "tenant", "29:zoe"); e.Name != "Ann" {
+		t.Errorf("name %q after a message from Ann", e.Name)
+	}
+	if !strings.Contains(en.lastText(t, "a:new"), "threads") {
+		t.Error("help not answered")
+	}
+}
+
 func TestInstallNotEnabled(t *testing.T) {
 	en := newEnv(t, false)
 	en.core.enabled = false

@@ -202,8 +202,13 @@ func (b *Builder) Notice(text string, t *bridge.ThreadSummary, lang bridge.Langu
 
 // Welcome greets an employee who installed the app.
 func (b *Builder) Welcome(name string, welcomeNotice string, lang bridge.Language) Card {
+	// Teams' install activities carry no display name, so the name is often unknown.
+	title := tr(lang, lWelcomeAnon)
+	if name != "" {
+		title = tr(lang, lWelcomeTitle, name)
+	}
 	body := []any{
-		textBlock(tr(lang, lWelcomeTitle, name), "size", "Large", "weight", "Bolder"),
+		textBlock(title, "size", "Large", "weight", "Bolder"),
 		textBlock(tr(lang, lWelcomeBody)),
 	}
 	if welcomeNotice != "" {

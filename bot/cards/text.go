@@ -24,6 +24,7 @@ const (
 	lChooseSend     = "choose_send"
 	lChooseLeave    = "choose_leave"
 	lWelcomeTitle   = "welcome_title"
+	lWelcomeAnon    = "welcome_title_anon"
 	lWelcomeBody    = "welcome_body"
 	lHelpTitle      = "help_title"
 	lHelpBody       = "help_body"
@@ -62,6 +63,7 @@ var labels = map[string][2]string{ // [English, Simplified Chinese]
 	lChooseSend:     {"Which conversation is this for? Choose one, then send your message again.", "这条消息要发给哪个对话？请先选择，然后重新发送消息。"},
 	lChooseLeave:    {"Which conversation do you want to leave?", "您要退出哪个对话？"},
 	lWelcomeTitle:   {"Welcome to MultiLine, %s", "欢迎使用 MultiLine，%s"},
+	lWelcomeAnon:    {"Welcome to MultiLine", "欢迎使用 MultiLine"},
 	lWelcomeBody:    {"Messages from your WeChat contacts will arrive here. Reply on a card, or type a message to answer the conversation in focus. Type help to see the commands.", "微信联系人的消息会显示在这里。您可以在卡片上回复，或直接输入消息回复当前对话。输入 help 查看命令。"},
 	lHelpTitle:      {"Commands", "命令"},
 	lHelpBody:       {"- **threads**: your open conversations\n- **leave**: leave the conversation in focus\n- **help**: this list\n\nAnything else you type goes to the conversation in focus: the one whose card you last used.", "- **threads**：查看进行中的对话\n- **leave**：退出当前对话\n- **help**：显示此列表\n\n输入的其他内容会发送到当前对话，即您最近操作过卡片的那个对话。"},
