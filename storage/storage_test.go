@@ -21,16 +21,16 @@ import (
 
 func TestSQLite(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, sqliteFactory)
+	storetest.Run(t, func(t *testing.T) func() storetest.Backend { return sqliteFactory(t) })
 }
 
 func TestPostgres(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, postgresFactory)
+	storetest.Run(t, func(t *testing.T) func() storetest.Backend { return postgresFactory(t) })
 }
 
 // sqliteFactory makes a database file in a fresh temporary directory.
-func sqliteFactory(t *testing.T) func() storetest.Backend {
+func sqliteFactory(t testing.TB) func() storetest.Backend {
 	u := "sqlite:" + filepath.Join(t.TempDir(), "data", "multiline.db")
 	first := true
 	return func() storetest.Backend {
@@ -45,7 +45,7 @@ func sqliteFactory(t *testing.T) func() storetest.Backend {
 	}
 }
 
-func openDB(t *testing.T, u string) *storage.DB {
+func openDB(t testing.TB, u string) *storage.DB {
 	t.Helper()
 	db, err := storage.Open(context.Background(), u)
 	if err != nil {
@@ -59,7 +59,7 @@ const defaultPostgresURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disa
 
 // postgresURL is the server the tests use. They fail when it is unreachable,
 // unless MULTILINE_SKIP_POSTGRES=1 says to skip them.
-func postgresURL(t *testing.T) string {
+func postgresURL(t testing.TB) string {
 	t.Helper()
 	if os.Getenv("MULTILINE_SKIP_POSTGRES") == "1" {
 		t.Skip("MULTILINE_SKIP_POSTGRES=1")
@@ -71,7 +71,7 @@ func postgresURL(t *testing.T) string {
 }
 
 // postgresFactory opens handles on a schema of the test's own.
-func postgresFactory(t *testing.T) func() storetest.Backend {
+func postgresFactory(t testing.TB) func() storetest.Backend {
 	t.Helper()
 	u := postgresSchema(t)
 	first := true
@@ -89,7 +89,7 @@ func postgresFactory(t *testing.T) func() storetest.Backend {
 
 // postgresSchema creates an empty schema for the test, dropped after it, and
 // returns a URL whose search_path is that schema.
-func postgresSchema(t *testing.T) string {
+func postgresSchema(t testing.TB) string {
 	t.Helper()
 	base := postgresURL(t)
 	admin, err := sql.Open("pgx", base)
@@ -111,7 +111,7 @@ func postgresSchema(t *testing.T) string {
 	return withSearchPath(t, base, schema)
 }
 
-func withSearchPath(t *testing.T, base, schema string) string {
+func withSearchPath(t testing.TB, base, schema string) string {
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +145,7 @@ func TestSchemaTooNew(t *testing.T) {
 		url  func(*testing.T) string
 	}{
 		{"sqlite", func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "m.db") }},
-		{"postgres", postgresSchema},
+		{"postgres", func(t *testing.T) string { return postgresSchema(t) }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -31,44 +31,50 @@ func Run(ctx context.Context, q Queue, wake <-chan struct{}, handlers map[string
 	// Queue calls after a handler must succeed even while shutting down, or the job
 	// would stay leased until the lease runs out.
 	qctx := context.WithoutCancel(ctx)
-	done := make(chan struct{}, o.Workers)
+	done := make(chan int64, o.Workers)
 	poll := time.NewTicker(o.PollInterval)
 	defer poll.Stop()
 	heartbeat := time.NewTicker(max(o.Lease/3, time.Millisecond))
 	defer heartbeat.Stop()
 
-	inflight := 0
+	// running holds the jobs whose handlers run here. A claim can return one of
+	// them if its lease looks expired (the clock jumped): it is ours already, and
+	// the claim only renewed its lease, so it must not start twice.
+	running := map[int64]bool{}
 	claim := func() {
 		now := o.Now()
-		js, err := q.Claim(qctx, o.Owner, now, now.Add(o.Lease), o.Workers-inflight)
+		js, err := q.Claim(qctx, o.Owner, now, now.Add(o.Lease), o.Workers-len(running))
 		if err != nil {
 			o.OnError(bridge.Job{}, fmt.Errorf("claim jobs: %w", err))
 			return
 		}
 		for _, j := range js {
-			inflight++
+			if running[j.ID] {
+				continue
+			}
+			running[j.ID] = true
 			go func() {
 				runOne(ctx, qctx, q, handlers, o, j)
-				done <- struct{}{}
+				done <- j.ID
 			}()
 		}
 	}
 
 	for stopping := false; ; {
 		if stopping {
-			if inflight == 0 {
+			if len(running) == 0 {
 				return nil
 			}
 			// Wait for the handlers, renewing their leases meanwhile.
 			select {
-			case <-done:
-				inflight--
+			case id := <-done:
+				delete(running, id)
 			case <-heartbeat.C:
 				extend(qctx, q, o)
 			}
 			continue
 		}
-		if inflight < o.Workers {
+		if len(running) < o.Workers {
 			claim()
 		}
 		select {
@@ -76,8 +82,8 @@ func Run(ctx context.Context, q Queue, wake <-chan struct{}, handlers map[string
 			stopping = true
 		case <-wake:
 		case <-poll.C:
-		case <-done:
-			inflight--
+		case id := <-done:
+			delete(running, id)
 		case <-heartbeat.C:
 			extend(qctx, q, o)
 		}

@@ -205,9 +205,12 @@ func runJobs(t *testing.T, f Factory) {
 		eventually(t, 5*time.Second, "woken timer to run", func() bool { return ran.Load() == 1 })
 		clk.Add(25 * time.Hour)
 		s.Wake()
-		eventually(t, 5*time.Second, "due timer to run", func() bool { return ran.Load() == 2 })
-		if js := pending(t, s, ""); len(js) != 0 {
-			t.Errorf("left after timers ran: %+v", js)
+		// The clock jumped past the lease of the woken timer's job, which may still
+		// be completing: it must not run again all the same.
+		eventually(t, 5*time.Second, "due timer to run", func() bool { return len(pending(t, s, "")) == 0 })
+		time.Sleep(30 * time.Millisecond)
+		if n := ran.Load(); n != 2 {
+			t.Errorf("2 timers ran %d times", n)
 		}
 	})
 
