@@ -72,6 +72,9 @@ func (b *Bot) deliverMessage(ctx context.Context, e *bridge.Employee, d bridge.D
 			ids = append(slices.Clone(ids), d.Message.ID)
 		}
 	}
+	if d.Thread, err = b.history(ctx, e, d.Thread, ids, d.Message.ID); err != nil {
+		return err
+	}
 	view := cardView(d.Thread, ids, d.Message, lang)
 	act := connector.Card(b.cards.Thread(view), summary(d.Thread.ConsumerName, d.Message.Text))
 	id := prev.ActivityID
@@ -106,12 +109,34 @@ func (b *Bot) deliverStatus(ctx context.Context, e *bridge.Employee, d bridge.De
 	if !ok {
 		return nil
 	}
+	if d.Thread, err = b.history(ctx, e, d.Thread, c.Messages, d.Message.ID); err != nil {
+		return err
+	}
 	act := connector.Card(b.cards.Thread(cardView(d.Thread, c.Messages, d.Message, lang)), cards.MessageStatus(lang, d.Message, d.Thread.QueueLimit))
 	err = b.update(ctx, e, c.ActivityID, act)
 	if isActivityGone(err) {
 		return nil // the employee deleted the card; nothing to show it on
 	}
 	return err
+}
+
+// history adds the thread's recent messages when a card shows more than message m:
+// a delivery carries the thread without them, and a card rebuilt without them
+// would turn the messages it showed into "earlier messages". A thread the employee
+// has left since is shown as it is.
+func (b *Bot) history(ctx context.Context, e *bridge.Employee, t bridge.ThreadSummary, ids []bridge.MessageID, m bridge.MessageID) (bridge.ThreadSummary, error) {
+	if len(t.Messages) > 0 || !slices.ContainsFunc(ids, func(id bridge.MessageID) bool { return id != m }) {
+		return t, nil
+	}
+	full, err := b.core.Thread(ctx, e.ID, t.ID)
+	switch {
+	case errors.Is(err, bridge.ErrUnknownThread), errors.Is(err, bridge.ErrNotParticipant):
+		return t, nil
+	case err != nil:
+		return t, fmt.Errorf("bot: thread history: %w", err)
+	}
+	t.Messages = full.Messages
+	return t, nil
 }
 
 // cardView gathers the messages a card shows: the given ids, looked up in the

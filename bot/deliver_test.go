@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multiline/multiline/bot/cards"
 	"github.com/multiline/multiline/bot/fakeconnector"
 	"github.com/multiline/multiline/bridge"
 )
@@ -127,6 +128,58 @@ func TestStatusUpdatesTheCard(t *testing.T) {
 	}
 	if n := len(en.fake.Requests()); n != 2 {
 		t.Errorf("requests %d, want 2", n)
+	}
+}
+
+// The bridge's deliveries carry the thread without its messages; a rebuilt card
+// must still show the messages it showed before.
+func TestDeliveryWithoutHistoryKeepsTheCardsMessages(t *testing.T) {
+	en := newEnv(t, true)
+	e := en.employee("ann")
+	th := thread("t1", "Li Wei", bridge.StatusActive)
+	first, second := consumerMsg(th, 1, "first"), consumerMsg(th, 2, "second")
+	ctx := context.Background()
+	bare := th // as bridge.Service sends it: no Messages
+	th.Messages = []bridge.MessageView{first}
+	en.core.addThread(th, e.ID)
+	for _, m := range []bridge.MessageView{first, second} {
+		if m == second {
+			th.Messages = append(th.Messages, second)
+			en.core.addThread(th, e.ID)
+		}
+		if err := en.bot.Deliver(ctx, bridge.Delivery{Employee: e, Kind: bridge.DeliverConsumerMessage, Thread: bare, Message: m, Lang: bridge.English}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	acts := en.fake.Activities("a:conv-ann")
+	if len(acts) != 1 {
+		t.Fatalf("want one coalesced card, got %d", len(acts))
+	}
+	if body := cardTexts(t, acts[0].Body); !strings.Contains(body, "first") || !strings.Contains(body, "second") || strings.Contains(body, "earlier") {
+		t.Errorf("coalesced card: %s", body)
+	}
+	// The employee answers on the card; the delivered status rebuilds it.
+	rec := en.post(t, invokeActivity(en, e, acts[0].ID, cards.VerbSend, map[string]any{"thread": "t1", cards.ReplyInputID: "hello Li"}))
+	if rec.Code != 200 {
+		t.Fatalf("invoke status %d", rec.Code)
+	}
+	full, err := en.core.Thread(ctx, e.ID, th.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mv := full.Messages[len(full.Messages)-1]
+	if err := en.bot.Deliver(ctx, bridge.Delivery{Employee: e, Kind: bridge.DeliverStatus, Thread: bare, Message: mv, Lang: bridge.English}); err != nil {
+		t.Fatal(err)
+	}
+	acts = en.fake.Activities("a:conv-ann")
+	body := cardTexts(t, acts[0].Body)
+	for _, want := range []string{"first", "second", "hello Li", "Delivered"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("card after the status lacks %q: %s", want, body)
+		}
+	}
+	if strings.Contains(body, "earlier") {
+		t.Errorf("card counts shown messages as earlier ones: %s", body)
 	}
 }
 
