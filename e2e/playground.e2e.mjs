@@ -1,14 +1,21 @@
 // End-to-end test: the Microsoft 365 Agents Playground in headless Chromium
 // against a running `multiline serve --dev` (with its built-in fake WeChat).
 //
-//   MULTILINE_URL    the bot's base URL            (default http://127.0.0.1:3978)
-//   PLAYGROUND_URL   a running playground, if any  (default: start one here)
-//   CHROMIUM         browser binary                (default /usr/bin/chromium)
-//   ARTIFACTS        screenshot folder             (default test-artifacts/e2e)
-//   CONSUMER         fake WeChat consumer id       (default e2e-<time>)
+//   MULTILINE_URL      the service's base URL          (default http://127.0.0.1:3978)
+//   PLAYGROUND_URL     a running playground, if any    (default: start one here)
+//   PLAYGROUND_CONFIG  playground context file         (default e2e/playground.yml)
+//   CHROMIUM           browser binary                  (default /usr/bin/chromium)
+//   ARTIFACTS          screenshot folder               (default test-artifacts/e2e)
+//   CONSUMER           fake WeChat consumer id         (default e2e-<time>)
+//   E2E_DEADLINE_S     give up after this many seconds (default 150)
 //
-// Steps: help, threads, a consumer message arrives as a card, reply with the card's
-// Send, the reply reaches the fake WeChat inbox, leave with confirmation.
+// The playground must be talking to a bot with no other history in its personal
+// chat: the test reads the chat from top to bottom.
+//
+// Steps: welcome, help, threads, a consumer message arrives as a card, reply with
+// the card's Send, the reply reaches the fake WeChat inbox, threads lists the
+// conversation, leave with the card's Leave and the confirmation, and the consumer
+// is told. A screenshot is taken after each step, and on failure.
 import { spawn } from "node:child_process";
 import { mkdirSync, existsSync } from "node:fs";
 import path from "node:path";
@@ -23,13 +30,15 @@ const bot = (process.env.MULTILINE_URL || "http://127.0.0.1:3978").replace(/\/$/
 const artifacts = path.resolve(root, process.env.ARTIFACTS || "test-artifacts/e2e");
 const consumer = process.env.CONSUMER || `e2e-${Date.now()}`;
 const browserPath = process.env.CHROMIUM || "/usr/bin/chromium";
+const playgroundConfig = path.resolve(root, process.env.PLAYGROUND_CONFIG || "e2e/playground.yml");
+const deadline = Number(process.env.E2E_DEADLINE_S || 150) * 1000;
 mkdirSync(artifacts, { recursive: true });
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-let step = 0;
-const log = (...a) => console.log(`[e2e ${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
 const t0 = Date.now();
+const log = (...a) => console.log(`[e2e ${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// until polls fn until it returns something truthy; every wait in this file is bounded.
 async function until(what, fn, timeoutMs = 20000) {
   const end = Date.now() + timeoutMs;
   let last;
@@ -42,7 +51,11 @@ async function until(what, fn, timeoutMs = 20000) {
     }
     await sleep(250);
   }
-  throw new Error(`timed out waiting for ${what}${last ? ": " + last.message : ""}`);
+  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${last ? ": " + last.message : ""}`);
+}
+
+function check(cond, what) {
+  if (!cond) throw new Error(what);
 }
 
 async function startPlayground() {
@@ -51,43 +64,58 @@ async function startPlayground() {
   if (!existsSync(bin)) throw new Error(`${bin} missing: run npm install`);
   const child = spawn(process.execPath, [bin, "start", "--disable-telemetry", "--channel-id", "msteams", "--port", "56150"], {
     env: { ...process.env, BOT_ENDPOINT: `${bot}/api/messages`, TEAMSAPPTESTER_BROWSER: "none",
+      M365_AGENTS_PLAYGROUND_CONFIG_PATH: playgroundConfig,
       M365_AGENTS_PLAYGROUND_LOGFILE: path.join(artifacts, "playground.log") },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
   child.stdout.on("data", (d) => (out += d));
   child.stderr.on("data", (d) => (out += d));
-  const port = await until("playground port", () => (out.match(/Listening on (\d+)/) || [])[1], 30000);
-  const url = `http://localhost:${port}`;
-  await until("playground ping", async () => (await (await fetch(`${url}/_debug/ping`)).text()).includes("pong"));
-  return { url, stop: () => child.kill("SIGTERM") };
+  const stop = () => child.kill("SIGTERM");
+  try {
+    // The playground prints "Listening on <port>" and picks another port silently
+    // when 56150 is busy; a bad config file only shows in its log, so ping it.
+    const port = await until("playground port", () => (out.match(/Listening on (\d+)/) || [])[1], 30000);
+    const url = `http://localhost:${port}`;
+    await until("playground ping (see playground.log)", async () => (await (await fetch(`${url}/_debug/ping`)).text()).includes("pong"), 15000);
+    return { url, stop };
+  } catch (e) {
+    stop();
+    throw e;
+  }
 }
 
 async function fakeWeChat(method, p, body) {
   const r = await fetch(`${bot}/fake${p}`, { method, headers: { "Content-Type": "application/json" }, body: body && JSON.stringify(body) });
-  const j = await r.json();
-  if (!r.ok) throw new Error(`fake WeChat ${p}: ${r.status} ${JSON.stringify(j)}`);
-  return j;
+  const text = await r.text();
+  if (!r.ok) throw new Error(`fake WeChat ${method} ${p}: ${r.status} ${text}`);
+  return JSON.parse(text);
 }
 
+const inbox = async () => (await fakeWeChat("GET", `/consumer/inbox?consumer=${encodeURIComponent(consumer)}`)).messages || [];
+
 async function main() {
-  await until("bot", async () => (await fetch(`${bot}/healthz`)).ok, 10000);
+  await until("the service's /readyz", async () => (await fetch(`${bot}/readyz`)).ok, 15000);
   const pg = await startPlayground();
+  log("playground at", pg.url);
   const browser = await chromium.launch({
     executablePath: browserPath,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
       "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  // Offline: the UI's CDN fonts would only slow it down.
   await page.route("**/*", (route) => {
     const h = new URL(route.request().url()).hostname;
     return ["localhost", "127.0.0.1", "[::1]"].includes(h) ? route.continue() : route.abort();
   });
+  let step = 0;
   const shot = async (name) => {
     const file = path.join(artifacts, `${String(++step).padStart(2, "0")}-${name}.png`);
     await page.screenshot({ path: file, fullPage: true });
-    log("screenshot", file);
+    log("screenshot", path.relative(root, file));
   };
+  // Bot messages. The log panel repeats texts, so search only the chat's cards.
   const chat = page.locator(".fai-OutputCard");
   const box = page.locator('[data-lexical-editor="true"][role="textbox"]');
   const say = async (text) => {
@@ -97,65 +125,97 @@ async function main() {
     await page.keyboard.press("Enter");
     return before;
   };
-  // Waits for a new bot message (after index `after`) containing text.
+  // answer waits for a bot message after index `after` whose text contains `text`
+  // and returns its index: cards are updated in place, so the index stays valid
+  // while the text changes.
   const answer = async (after, text, timeout = 20000) =>
-    until(`bot answer containing "${text}"`, async () => {
+    until(`a bot message containing "${text}"`, async () => {
       const n = await chat.count();
-      for (let i = after; i < n; i++) if ((await chat.nth(i).innerText()).includes(text)) return chat.nth(i);
-      return null;
-    }, timeout);
+      for (let i = after; i < n; i++) if ((await chat.nth(i).innerText()).includes(text)) return i + 1;
+      return 0;
+    }, timeout).then((i) => i - 1);
+  const shows = (i, text, timeout = 20000) =>
+    until(`message ${i} to show "${text}"`, async () => (await chat.nth(i).innerText()).includes(text), timeout);
+  const button = (i, title) => chat.nth(i).locator(`.ac-adaptiveCard .ac-actionSet button[title="${title}"]`);
 
   try {
     await page.goto(pg.url + "/", { waitUntil: "domcontentloaded" });
     await box.waitFor({ timeout: 30000 });
-    await answer(0, "Welcome to MultiLine", 30000);
+    const welcome = await answer(0, "Welcome to MultiLine", 30000);
+    check(await chat.nth(welcome).locator(".ac-adaptiveCard").count(), "the welcome is not an Adaptive Card");
     await shot("welcome");
 
     let at = await say("help");
-    await answer(at, "threads");
+    const help = await answer(at, "Commands");
+    for (const cmd of ["threads", "leave", "help"]) await shows(help, cmd, 1000);
     await shot("help");
 
     at = await say("threads");
-    await answer(at, "conversations");
-    await shot("threads");
+    await answer(at, "no open conversations");
+    await shot("threads-empty");
 
-    // A consumer writes on WeChat; the employee (the only local one) gets a card.
+    // A consumer writes on WeChat; the only local employee gets the thread's card.
     const text = `Hello from WeChat ${consumer}`;
     at = await chat.count();
     await fakeWeChat("POST", "/consumer/send", { consumer, text });
     const card = await answer(at, text, 30000);
+    await button(card, "Send").waitFor({ timeout: 5000 });
+    await button(card, "Leave conversation").waitFor({ timeout: 5000 });
+    const consumerName = (await chat.nth(card).locator(".ac-textBlock").first().innerText()).trim();
+    log("consumer card from", JSON.stringify(consumerName));
     await shot("consumer-card");
 
-    // Reply with the card's Send.
+    // Reply with the card's reply box and Send (Action.Execute): the invoke response
+    // replaces the card, and the delivery later updates it to "Delivered".
     const reply = `Reply to ${consumer}`;
-    await card.locator("textarea, input[type=text]").first().fill(reply);
-    await card.locator('.ac-actionSet button[title="Send"], button:has-text("Send")').first().click();
-    await until("card updated with the reply", async () => (await chat.allInnerTexts()).some((t) => t.includes(reply)));
+    await chat.nth(card).locator(".ac-adaptiveCard textarea, .ac-adaptiveCard input[type=text]").first().fill(reply);
+    await button(card, "Send").click();
+    await shows(card, reply);
+    await until("the reply in the fake WeChat inbox", async () => (await inbox()).some((m) => m.text === reply), 30000);
+    log("the reply reached the fake WeChat server");
+    await shows(card, "Delivered");
+    await shows(card, text, 1000); // the consumer's message stays on the rebuilt card
     await shot("replied");
-    await until("reply in the fake WeChat inbox", async () => {
-      const inbox = await fakeWeChat("GET", `/consumer/inbox?consumer=${encodeURIComponent(consumer)}`);
-      return inbox.messages.some((m) => (m.text || "").includes(reply));
-    }, 30000);
-    log("reply reached the fake WeChat server");
 
-    // Leave, with confirmation.
-    at = await say("leave");
-    const confirm = await answer(at, "Leave the conversation", 20000);
+    at = await say("threads");
+    const list = await answer(at, "Your conversations");
+    await shows(list, consumerName, 1000);
+    await shot("threads");
+
+    // Leave from the card, with confirmation.
+    await button(card, "Leave conversation").click();
+    await shows(card, "Leave the conversation with");
+    await button(card, "Cancel").waitFor({ timeout: 5000 });
     await shot("leave-confirm");
-    await confirm.locator('button:has-text("Leave")').first().click();
-    await until("left", async () => (await chat.allInnerTexts()).some((t) => t.includes("You left the conversation")));
+    const before = (await inbox()).length;
+    await button(card, "Leave").click();
+    await shows(card, "You left the conversation");
     await shot("left");
+    const notice = await until("the consumer's leave notice", async () => (await inbox()).slice(before).find((m) => /left/i.test(m.text || "")), 20000);
+    log("consumer told:", JSON.stringify(notice.text));
+    check(notice.text.includes("Alex Wilber"), `the consumer's leave notice does not name the employee: ${JSON.stringify(notice.text)}`);
+
+    at = await say("threads");
+    await answer(at, "no open conversations");
+    await shot("threads-after-leave");
     log("PASS");
   } catch (e) {
     await shot("failure").catch(() => {});
     throw e;
   } finally {
-    await browser.close();
+    await browser.close().catch(() => {});
     pg.stop();
   }
 }
 
-main().catch((e) => {
-  console.error("[e2e] FAIL:", e.message);
+const timer = setTimeout(() => {
+  console.error(`[e2e] FAIL: not done within ${deadline / 1000}s`);
   process.exit(1);
-});
+}, deadline);
+main().then(
+  () => clearTimeout(timer),
+  (e) => {
+    console.error("[e2e] FAIL:", e.message);
+    process.exit(1);
+  },
+);
