@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/multiline/multiline/bridge"
@@ -31,50 +32,67 @@ func Run(ctx context.Context, q Queue, wake <-chan struct{}, handlers map[string
 	// Queue calls after a handler must succeed even while shutting down, or the job
 	// would stay leased until the lease runs out.
 	qctx := context.WithoutCancel(ctx)
-	done := make(chan int64, o.Workers)
+	done := make(chan struct{}, o.Workers)
 	poll := time.NewTicker(o.PollInterval)
 	defer poll.Stop()
 	heartbeat := time.NewTicker(max(o.Lease/3, time.Millisecond))
 	defer heartbeat.Stop()
 
-	// running holds the jobs whose handlers run here. A claim can return one of
+	// handling holds the jobs whose handlers run here. A claim can return one of
 	// them if its lease looks expired (the clock jumped): it is ours already, and
-	// the claim only renewed its lease, so it must not start twice.
-	running := map[int64]bool{}
+	// the claim only renewed its lease, so it must not start twice. Writing a
+	// job's outcome and leaving the set happen under outcomes' read lock, and a
+	// claim holds its write lock, so a claim sees each job either still running
+	// (skip it) or finished and written (a new run, if it is due again).
+	var outcomes sync.RWMutex
+	var setMu sync.Mutex
+	handling := map[int64]bool{}
+	inflight := 0
 	claim := func() {
+		outcomes.Lock()
+		defer outcomes.Unlock()
 		now := o.Now()
-		js, err := q.Claim(qctx, o.Owner, now, now.Add(o.Lease), o.Workers-len(running))
+		js, err := q.Claim(qctx, o.Owner, now, now.Add(o.Lease), o.Workers-inflight)
 		if err != nil {
 			o.OnError(bridge.Job{}, fmt.Errorf("claim jobs: %w", err))
 			return
 		}
+		setMu.Lock()
+		defer setMu.Unlock()
 		for _, j := range js {
-			if running[j.ID] {
+			if handling[j.ID] {
 				continue
 			}
-			running[j.ID] = true
+			handling[j.ID] = true
+			inflight++
 			go func() {
-				runOne(ctx, qctx, q, handlers, o, j)
-				done <- j.ID
+				err := call(ctx, handlers, j)
+				outcomes.RLock()
+				record(ctx, qctx, q, o, j, err)
+				setMu.Lock()
+				delete(handling, j.ID)
+				setMu.Unlock()
+				outcomes.RUnlock()
+				done <- struct{}{}
 			}()
 		}
 	}
 
 	for stopping := false; ; {
 		if stopping {
-			if len(running) == 0 {
+			if inflight == 0 {
 				return nil
 			}
 			// Wait for the handlers, renewing their leases meanwhile.
 			select {
-			case id := <-done:
-				delete(running, id)
+			case <-done:
+				inflight--
 			case <-heartbeat.C:
 				extend(qctx, q, o)
 			}
 			continue
 		}
-		if len(running) < o.Workers {
+		if inflight < o.Workers {
 			claim()
 		}
 		select {
@@ -82,8 +100,8 @@ func Run(ctx context.Context, q Queue, wake <-chan struct{}, handlers map[string
 			stopping = true
 		case <-wake:
 		case <-poll.C:
-		case id := <-done:
-			delete(running, id)
+		case <-done:
+			inflight--
 		case <-heartbeat.C:
 			extend(qctx, q, o)
 		}
@@ -96,9 +114,8 @@ func extend(ctx context.Context, q Queue, o Options) {
 	}
 }
 
-// runOne runs a job's handler and records the outcome.
-func runOne(ctx, qctx context.Context, q Queue, handlers map[string]bridge.JobHandler, o Options, j bridge.Job) {
-	err := call(ctx, handlers, j)
+// record writes the outcome of a job's handler.
+func record(ctx, qctx context.Context, q Queue, o Options, j bridge.Job, err error) {
 	if err == nil {
 		if err := q.Complete(qctx, o.Owner, j.ID); err != nil {
 			o.OnError(j, fmt.Errorf("complete job %d: %w", j.ID, err))
