@@ -48,7 +48,7 @@ fi
 mkdir -p "$artifacts"
 rm -f "$artifacts"/*.png "$artifacts"/*.log
 work="$(mktemp -d "${TMPDIR:-/tmp}/multiline-e2e.XXXXXX")"
-service_pid="" playground_pid=""
+service_pid="" playground_pid="" test_pid=""
 
 # stop ends a process we started: TERM, then KILL if it is still there after $2 s.
 stop() {
@@ -63,6 +63,7 @@ stop() {
   wait "$pid" 2>/dev/null
 }
 cleanup() {
+  stop "$test_pid" 5
   stop "$playground_pid" 5
   stop "$service_pid" 10
   rm -rf "$work"
@@ -126,7 +127,14 @@ wait_for "playground ping on $pg_port" 20 "$playground_pid" sh -c "curl -fsS -m 
   || fail "playground not answering"
 say "playground ready on http://localhost:$pg_port"
 
+# In the background, so that an interrupt reaches the trap at once (bash runs
+# traps only between foreground commands).
 MULTILINE_URL="http://$addr" PLAYGROUND_URL="http://localhost:$pg_port" CHROMIUM="$chromium" \
   ARTIFACTS="$artifacts" E2E_DEADLINE_S=120 \
-  timeout 140 node "$root/e2e/playground.e2e.mjs" || fail "playground.e2e.mjs (exit $?)"
+  timeout 140 node "$root/e2e/playground.e2e.mjs" &
+test_pid=$!
+wait "$test_pid"
+rc=$?
+test_pid=""
+[ "$rc" -eq 0 ] || fail "playground.e2e.mjs (exit $rc)"
 result 1 0
