@@ -79,6 +79,11 @@ func startReplica(t *testing.T, addr string, env []string) *replica {
 	t.Helper()
 	r := &replica{t: t, addr: addr, env: env}
 	r.start()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("replica %s log (last 6000 bytes):\n%s", r.addr, tail(r.log.String(), 6000))
+		}
+	})
 	return r
 }
 
@@ -103,6 +108,13 @@ func (r *replica) start() {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
 }
 
 func (r *replica) kill() {
