@@ -53,6 +53,17 @@
 //   - Wake (after a commit that enqueued) starts local runners at once instead of
 //     at the next poll.
 //
+// # Throughput
+//
+// BenchmarkInbound (go test -run '^$' -bench Inbound -benchtime 3000x ./storage)
+// measures the storage work of one inbound message: lock and read the thread,
+// insert the message, save the thread, enqueue one job; 4 producers. On the
+// shared 2-core machine (load average 5 during the run) it gave, in msgs/s:
+// memstore 78k (1 per tx) and 154k (100 per tx); SQLite 1,600–1,900 and 7,800;
+// PostgreSQL 770 and 1,800. Each backend also reports mem_ratio, its rate over
+// memstore's on the same work measured right after it, since absolute figures on
+// these machines move with the neighbours' load.
+//
 // Package memstore is the same Store in memory, with the same job semantics, for
 // fast tests and as the benchmark baseline; package storetest is the suite all
 // three backends pass.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/multiline/multiline/bridge"
 )
@@ -46,6 +47,8 @@ func (t *tx) LoadThread(ctx context.Context, id bridge.ThreadID) (bridge.ThreadR
 	if err != nil {
 		return bridge.ThreadRecord{}, fmt.Errorf("read thread %s: %w", id, err)
 	}
+	// The participant rows are always written from the state, so they match it.
+	t.rememberParticipants(id, tr.Participants)
 	return tr, rows.Close()
 }
 
@@ -88,27 +91,28 @@ ON CONFLICT (id) DO UPDATE SET company = excluded.company, consumer = excluded.c
 	return t.syncParticipants(ctx, tr.ID, tr.Participants)
 }
 
+func (t *tx) rememberParticipants(id bridge.ThreadID, ps []bridge.EmployeeID) {
+	if t.participants == nil {
+		t.participants = map[bridge.ThreadID][]bridge.EmployeeID{}
+	}
+	t.participants[id] = slices.Clone(ps)
+}
+
 // syncParticipants makes the participants rows match ps, touching only what
 // changed: most saves change no participant.
 func (t *tx) syncParticipants(ctx context.Context, id bridge.ThreadID, ps []bridge.EmployeeID) error {
-	rows, err := t.query(ctx, `SELECT employee, position FROM participants WHERE thread = $1`, id)
-	if err != nil {
-		return fmt.Errorf("read participants of %s: %w", id, err)
+	old, known := t.participants[id]
+	if known && slices.Equal(old, ps) {
+		return nil
 	}
 	have := map[bridge.EmployeeID]int{}
-	for rows.Next() {
-		var e bridge.EmployeeID
-		var pos int
-		if err := rows.Scan(&e, &pos); err != nil {
-			rows.Close()
-			return fmt.Errorf("read participants of %s: %w", id, err)
+	if known {
+		for i, e := range old {
+			have[e] = i
 		}
-		have[e] = pos
+	} else if err := t.readParticipants(ctx, id, have); err != nil {
+		return err
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read participants of %s: %w", id, err)
-	}
-	rows.Close()
 	for i, e := range ps {
 		pos, ok := have[e]
 		delete(have, e)
@@ -124,6 +128,27 @@ ON CONFLICT (thread, employee) DO UPDATE SET position = excluded.position`, id, 
 		if _, err := t.exec(ctx, `DELETE FROM participants WHERE thread = $1 AND employee = $2`, id, e); err != nil {
 			return fmt.Errorf("remove participant %s from %s: %w", e, id, err)
 		}
+	}
+	t.rememberParticipants(id, ps)
+	return nil
+}
+
+func (t *tx) readParticipants(ctx context.Context, id bridge.ThreadID, into map[bridge.EmployeeID]int) error {
+	rows, err := t.query(ctx, `SELECT employee, position FROM participants WHERE thread = $1`, id)
+	if err != nil {
+		return fmt.Errorf("read participants of %s: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e bridge.EmployeeID
+		var pos int
+		if err := rows.Scan(&e, &pos); err != nil {
+			return fmt.Errorf("read participants of %s: %w", id, err)
+		}
+		into[e] = pos
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read participants of %s: %w", id, err)
 	}
 	return nil
 }

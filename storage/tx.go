@@ -53,6 +53,10 @@ type tx struct {
 	stmts map[string]*sql.Stmt
 	// unprepared lists the queries not yet in the DB's cache.
 	unprepared []string
+	// participants remembers each thread's participant rows as this transaction
+	// read or wrote them, so that SaveThread after LoadThread (the usual pair)
+	// need not read them again.
+	participants map[bridge.ThreadID][]bridge.EmployeeID
 }
 
 var _ bridge.Tx = (*tx)(nil)
