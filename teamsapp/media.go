@@ -134,3 +134,24 @@ func mediaKind(ct string) string {
 	}
 	return "file"
 }
+
+// CardMediaLifetime is how long a media link in a bot card works: cards stay in
+// the chat, so their links outlive the tab's.
+const CardMediaLifetime = 30 * 24 * time.Hour
+
+// SignForCard returns v with an absolute, signed media URL under base (the public
+// URL), valid for CardMediaLifetime: Teams shows a card's image by fetching it.
+func (a *App) SignForCard(v bridge.MessageView, base string) bridge.MessageView {
+	if v.Media == nil {
+		return v
+	}
+	ref, ok := strings.CutPrefix(v.Media.URL, mediaPrefix)
+	if !ok || ref == "" {
+		return v
+	}
+	ref, _ = url.PathUnescape(ref)
+	m := *v.Media
+	m.URL = strings.TrimRight(base, "/") + a.mediaURL(ref, a.now().Truncate(time.Hour).Add(CardMediaLifetime))
+	v.Media = &m
+	return v
+}

@@ -103,3 +103,34 @@ func TestUploadImage(t *testing.T) {
 		t.Fatalf("served %d bytes, want the upload", len(data))
 	}
 }
+
+func TestSignForCard(t *testing.T) {
+	f := newFixture(t, false)
+	ref, _ := f.media.PutMedia(t.Context(), "default", "image/png", "cat.png", pngBytes)
+	v := bridge.MessageView{Media: &bridge.MediaView{Kind: "image", URL: mediaPrefix + ref}}
+	signed := f.app.SignForCard(v, f.srv.URL+"/")
+	if v.Media.URL != mediaPrefix+ref {
+		t.Fatal("the input view was changed")
+	}
+	if !strings.HasPrefix(signed.Media.URL, f.srv.URL+mediaPrefix) {
+		t.Fatalf("not absolute: %s", signed.Media.URL)
+	}
+	for _, tc := range []struct {
+		after time.Duration
+		want  int
+	}{{0, 200}, {29 * 24 * time.Hour, 200}, {31 * 24 * time.Hour, 403}} {
+		f.clock.Add(tc.after)
+		resp, err := http.Get(signed.Media.URL)
+		f.clock.Add(-tc.after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("after %s: status %d, want %d", tc.after, resp.StatusCode, tc.want)
+		}
+	}
+	if plain := f.app.SignForCard(bridge.MessageView{Text: "hi"}, f.srv.URL); plain.Media != nil {
+		t.Error("a text message got media")
+	}
+}

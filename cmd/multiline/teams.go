@@ -76,8 +76,9 @@ func (a *application) wireTab(b *bot.Bot) (bridge.TeamsSender, error) {
 		Dev: cfg.Dev, SigningKey: signingKey(cfg), Log: a.log, Now: a.now,
 	})
 	a.routes = append(a.routes, tab.Routes)
+	sender := mediaSigner{next: b, sign: func(v bridge.MessageView) bridge.MessageView { return tab.SignForCard(v, cfg.PublicURL) }}
 	if cfg.Dev || cfg.AppPassword == "" {
-		return b, nil // Graph needs the app's client secret (app-only permissions)
+		return sender, nil // Graph needs the app's client secret (app-only permissions)
 	}
 	gc, err := graph.New(graph.Config{TenantID: cfg.AppTenantID, ClientID: cfg.AppID, ClientSecret: cfg.AppPassword, TeamsAppID: manifest.DefaultAppID(cfg.AppID)})
 	if err != nil {
@@ -85,7 +86,19 @@ func (a *application) wireTab(b *bot.Bot) (bridge.TeamsSender, error) {
 	}
 	g := &graphSide{client: gc, teamsAppID: manifest.DefaultAppID(cfg.AppID), log: a.log}
 	a.svc.AttachInstaller(g)
-	return notifyingSender{bot: b, graph: g, tabOpen: tab.Watching, log: a.log}, nil
+	return notifyingSender{bot: sender, graph: g, tabOpen: tab.Watching, log: a.log}, nil
+}
+
+// mediaSigner gives deliveries absolute, signed media links, which Teams can fetch
+// to show an image in a card.
+type mediaSigner struct {
+	next bridge.TeamsSender
+	sign func(bridge.MessageView) bridge.MessageView
+}
+
+func (m mediaSigner) Deliver(ctx context.Context, d bridge.Delivery) error {
+	d.Message = m.sign(d.Message)
+	return m.next.Deliver(ctx, d)
 }
 
 // signingKey is the key for the tab's signed URLs. Replicas must share it, so it is
