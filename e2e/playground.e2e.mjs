@@ -110,7 +110,9 @@ async function main() {
     return ["localhost", "127.0.0.1", "[::1]"].includes(h) ? route.continue() : route.abort();
   });
   let step = 0;
-  const shot = async (name) => {
+  // shot saves the page; with `at`, the chat is first scrolled to that message.
+  const shot = async (name, at) => {
+    if (at !== undefined) await chat.nth(at).scrollIntoViewIfNeeded().catch(() => {});
     const file = path.join(artifacts, `${String(++step).padStart(2, "0")}-${name}.png`);
     await page.screenshot({ path: file, fullPage: true });
     log("screenshot", path.relative(root, file));
@@ -163,7 +165,7 @@ async function main() {
     await button(card, "Leave conversation").waitFor({ timeout: 5000 });
     const consumerName = (await chat.nth(card).locator(".ac-textBlock").first().innerText()).trim();
     log("consumer card from", JSON.stringify(consumerName));
-    await shot("consumer-card");
+    await shot("consumer-card", card);
 
     // Reply with the card's reply box and Send (Action.Execute): the invoke response
     // replaces the card, and the delivery later updates it to "Delivered".
@@ -175,7 +177,7 @@ async function main() {
     log("the reply reached the fake WeChat server");
     await shows(card, "Delivered");
     await shows(card, text, 1000); // the consumer's message stays on the rebuilt card
-    await shot("replied");
+    await shot("replied", card);
 
     at = await say("threads");
     const list = await answer(at, "Your conversations");
@@ -186,11 +188,11 @@ async function main() {
     await button(card, "Leave conversation").click();
     await shows(card, "Leave the conversation with");
     await button(card, "Cancel").waitFor({ timeout: 5000 });
-    await shot("leave-confirm");
+    await shot("leave-confirm", card);
     const before = (await inbox()).length;
     await button(card, "Leave").click();
     await shows(card, "You left the conversation");
-    await shot("left");
+    await shot("left", card);
     const notice = await until("the consumer's leave notice", async () => (await inbox()).slice(before).find((m) => /left/i.test(m.text || "")), 20000);
     log("consumer told:", JSON.stringify(notice.text));
     check(notice.text.includes("Alex Wilber"), `the consumer's leave notice does not name the employee: ${JSON.stringify(notice.text)}`);
