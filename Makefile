@@ -26,7 +26,9 @@ test-e2e: build
 
 ## bench: benchmarks with ratios against baselines measured in the same run
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./bridge/... ./storage/... ./bot/... ./wechat/...
+	$(GO) test -run '^$$' -bench Inbound -benchtime 2000x ./bridge/
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./storage/...
+	$(GO) test -run '^$$' -bench . -benchtime 100x ./bot/
 
 ## lint: go vet and gofmt must find nothing
 lint:

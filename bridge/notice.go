@@ -230,7 +230,12 @@ func Render(o Overrides, k NoticeKind, lang Language, p NoticeParams, n Names) s
 			text = d.text[English]
 		}
 	}
-	return strings.NewReplacer("{employee}", n.Employee, "{reason}", reasonText(p.Reason, lang)).Replace(text)
+	name := n.Employee
+	if name == "" {
+		// Teams' install events carry no name; never say " left the conversation."
+		name = map[Language]string{English: "A colleague", SimplifiedChinese: "一位同事"}[lang]
+	}
+	return strings.NewReplacer("{employee}", name, "{reason}", reasonText(p.Reason, lang)).Replace(text)
 }
 
 func reasonText(r string, lang Language) string {

@@ -55,6 +55,9 @@ func TestRender(t *testing.T) {
 	if got := Render(o, NoticeParticipantLeft, SimplifiedChinese, NoticeParams{}, Names{Employee: "李安"}); got != "李安 已退出对话。" {
 		t.Errorf("the Chinese default stays when only English is overridden: %q", got)
 	}
+	if got := Render(nil, NoticeConsumerEmployeeLeft, English, NoticeParams{Employee: "e1"}, Names{}); got != "A colleague left the conversation." {
+		t.Errorf("unknown name: %q", got)
+	}
 	if got := Render(nil, NoticeDeliveryFailed, SimplifiedChinese, NoticeParams{Reason: string(FailTransient)}, Names{}); !strings.Contains(got, "无法连接微信") {
 		t.Errorf("reason in Chinese: %q", got)
 	}

@@ -254,7 +254,7 @@ func (w *crashWorld) drive(addr func() string, crash func(round int)) {
 }
 
 func (w *crashWorld) waitCard(e int, text string) {
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(180 * time.Second)
 	for !w.cardShows(e, text) {
 		if time.Now().After(deadline) {
 			w.t.Fatalf("employee %d never saw %q", e, text)
@@ -284,7 +284,7 @@ func (w *crashWorld) verify() {
 		}
 		return out
 	}
-	deadline := time.Now().Add(120 * time.Second)
+	deadline := time.Now().Add(180 * time.Second)
 	for c := range crashConsumers {
 		for {
 			var got []string
