@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// Tencent's public sample vector, quoted in /work/shared/design.md.
+// Tencent's public sample vector, quoted in the project design.
 const (
 	vecToken     = "QDG6eK"
 	vecAESKey    = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
