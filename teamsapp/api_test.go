@@ -190,3 +190,19 @@ func TestUnexpectedErrorIsOpaque(t *testing.T) {
 		t.Fatalf("500 leaks details: %d %s", rec.w.Code, rec.w.Body)
 	}
 }
+
+func TestUnreachableEmployeeIsTold(t *testing.T) {
+	f := newFixture(t, false)
+	var me meJSON
+	if f.call(t, "GET", "/api/v1/me", "bob", nil, &me); me.Unreachable != "" {
+		t.Fatalf("reachable employee told otherwise: %+v", me)
+	}
+	e, err := f.b.employee("bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Blocked, e.BlockedReason = true, "ConversationBlockedByUser"
+	if code := f.call(t, "GET", "/api/v1/me", "bob", nil, &me); code != 200 || me.Unreachable != "ConversationBlockedByUser" {
+		t.Fatalf("me = %d %+v", code, me)
+	}
+}

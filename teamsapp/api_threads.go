@@ -19,11 +19,20 @@ type meJSON struct {
 	ContactLinkError string            `json:"contact_link_error,omitempty"`
 	Admin            bool              `json:"admin"`
 	Dev              bool              `json:"dev"`
+	// Unreachable is set when Teams refuses the bot's messages to this employee
+	// (bot blocked or disabled): their cards wait until they write to the bot.
+	Unreachable string `json:"unreachable,omitempty"`
 }
 
 func (a *App) getMe(c echo.Context) error {
 	p := principalOf(c)
 	me := meJSON{ID: p.Employee.ID, Name: p.Employee.Name, Locale: p.Employee.Locale, Admin: a.isAdmin(p), Dev: p.Dev}
+	if p.Employee.Blocked {
+		me.Unreachable = p.Employee.BlockedReason
+		if me.Unreachable == "" {
+			me.Unreachable = "blocked"
+		}
+	}
 	link, err := a.b.ContactLinkFor(c.Request().Context(), p.Employee.ID)
 	if err != nil {
 		// The link comes from WeChat; the tab is still useful without it.

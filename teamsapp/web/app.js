@@ -42,6 +42,7 @@ async function start() {
   $("admin-link").hidden = !state.me.admin;
   $("logout").hidden = !state.me.dev;
   $("contact-link-btn").hidden = !state.me.contact_link;
+  if (state.me.unreachable) showBanner(t("unreachable", { e: state.me.unreachable }));
   wire();
   await loadThreads();
   const wanted = new URLSearchParams(location.hash.slice(1)).get("thread");
