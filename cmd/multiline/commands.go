@@ -64,7 +64,11 @@ func adminCmd() *cobra.Command {
 			w := tabwriter.NewWriter(c.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "ID\tNAME\tENABLED\tINSTALLED\tREACHABLE")
 			for _, e := range list {
-				fmt.Fprintf(w, "%s\t%s\t%t\t%t\t%t\n", e.ID, e.Name, e.Enabled, e.Conversation.ConversationID != "", !e.Blocked)
+				reach := "yes"
+				if e.Blocked {
+					reach = "no: " + e.BlockedReason
+				}
+				fmt.Fprintf(w, "%s\t%s\t%t\t%t\t%s\n", e.ID, e.Name, e.Enabled, e.Conversation.ConversationID != "", reach)
 			}
 			return w.Flush()
 		}),

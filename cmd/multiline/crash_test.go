@@ -80,6 +80,9 @@ func startReplica(t *testing.T, addr string, env []string) *replica {
 	r := &replica{t: t, addr: addr, env: env}
 	r.start()
 	t.Cleanup(func() {
+		if r.cmd.ProcessState == nil {
+			r.kill() // the test ended early
+		}
 		if t.Failed() {
 			t.Logf("replica %s log (last 6000 bytes):\n%s", r.addr, tail(r.log.String(), 6000))
 		}
@@ -328,7 +331,6 @@ func TestCrashRestartSQLite(t *testing.T) {
 	w := newCrashWorld(t, "http://"+addr+"/wechat/callback")
 	env := []string{"MULTILINE_DATABASE_URL=sqlite:" + filepath.Join(t.TempDir(), "crash.db"), "WECOM_API_BASE=" + w.wx.URL}
 	r := startReplica(t, addr, env)
-	defer r.stop()
 	kills := 0
 	w.drive(func() string { return addr }, func(round int) {
 		if round == 1 || round == 2 {
@@ -342,6 +344,11 @@ func TestCrashRestartSQLite(t *testing.T) {
 	w.verify()
 	if kills != 2 {
 		t.Fatalf("killed %d times", kills)
+	}
+	// SIGTERM: in-flight requests finish and the process exits cleanly.
+	r.stop()
+	if code := r.cmd.ProcessState.ExitCode(); code != 0 || !strings.Contains(r.log.String(), "shutting down") {
+		t.Fatalf("graceful stop: exit %d\n%s", code, tail(r.log.String(), 2000))
 	}
 }
 
