@@ -1,11 +1,11 @@
 package graph
 
 import (
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/multiline/multiline/internal/testenv"
 )
 
 // TestSDKConfinedToGraph fails when a package outside graph/ imports the
@@ -15,7 +15,7 @@ func TestSDKConfinedToGraph(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go tool not found: %v", err)
 	}
-	root := moduleRoot(t)
+	root := testenv.Root(t)
 	// -e: a neighbour's package that does not compile right now must not
 	// hide the imports of the others.
 	cmd := exec.Command(goBin, "list", "-e", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}{{range .TestImports}} {{.}}{{end}}{{range .XTestImports}} {{.}}{{end}}`, "./...")
@@ -35,23 +35,5 @@ func TestSDKConfinedToGraph(t *testing.T) {
 				t.Errorf("%s imports %s: only graph/ may use the Graph SDK; call graph.Client instead", fields[0], imp)
 			}
 		}
-	}
-}
-
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/multiline/multiline/internal/testenv"
 )
 
 func validOptions() Options {
@@ -187,8 +189,8 @@ func TestValidateRefusesInvalidOptions(t *testing.T) {
 // TestMicrosoftValidator runs Microsoft's own schema validator
 // (@microsoft/app-manifest, bundled v1.30 schema, offline) on the manifest.
 func TestMicrosoftValidator(t *testing.T) {
-	node := nodeOrSkip(t)
-	modules := filepath.Join(repoRoot(t), "node_modules")
+	node := testenv.Node(t)
+	modules := filepath.Join(testenv.Root(t), "node_modules")
 	if _, err := os.Stat(filepath.Join(modules, "@microsoft", "app-manifest", "package.json")); err != nil {
 		t.Fatalf("@microsoft/app-manifest is not installed in %s (run npm ci at the repo root): %v", modules, err)
 	}
@@ -234,8 +236,8 @@ func TestMicrosoftValidator(t *testing.T) {
 // TestMicrosoftValidatorCatchesErrors proves the validator harness can fail:
 // a manifest broken in a way our Validate cannot produce must be rejected.
 func TestMicrosoftValidatorCatchesErrors(t *testing.T) {
-	node := nodeOrSkip(t)
-	modules := filepath.Join(repoRoot(t), "node_modules")
+	node := testenv.Node(t)
+	modules := filepath.Join(testenv.Root(t), "node_modules")
 	m, err := Manifest(validOptions())
 	if err != nil {
 		t.Fatal(err)
@@ -251,39 +253,5 @@ func TestMicrosoftValidatorCatchesErrors(t *testing.T) {
 	out, err := exec.Command(node, filepath.Join("testdata", "validate.js"), modules, file).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "accentColor") {
 		t.Fatalf("validator accepted a bad accentColor (err %v):\n%s", err, out)
-	}
-}
-
-// nodeOrSkip finds node. Missing node fails the test in CI and only skips
-// on a developer machine without CI set.
-func nodeOrSkip(t *testing.T) string {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skip("node not found: skipping Microsoft's manifest validator (set CI=1 to make this fail)")
-		}
-		t.Fatalf("node not found (CI is set, so this is required): %v", err)
-	}
-	return node
-}
-
-// repoRoot walks up from the test's directory to the folder holding go.mod,
-// where node_modules is installed.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
 	}
 }

@@ -10,48 +10,22 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
 	"github.com/multiline/multiline/bridge"
+	"github.com/multiline/multiline/internal/testenv"
 )
 
-// repoRoot walks up from the test's directory to the folder with go.mod.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
-
-// needTool fails in CI and skips locally when a browser-test tool is missing.
-func needTool(t *testing.T, ok bool, what string) {
-	t.Helper()
-	if ok {
-		return
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is missing (CI is set, so this fails instead of skipping)", what)
-	}
-	t.Skipf("%s is missing; skipping the browser test locally", what)
-}
-
 func TestBrowser(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.Root(t)
 	node, err := exec.LookPath("node")
-	needTool(t, err == nil, "node")
+	testenv.Require(t, err == nil, "node")
 	modules := filepath.Join(root, "node_modules")
 	_, err = os.Stat(filepath.Join(modules, "playwright-core", "package.json"))
 	if err != nil {
 		t.Fatalf("playwright-core is not installed in %s (npm install): %v", modules, err)
 	}
 	_, err = os.Stat("/usr/bin/chromium")
-	needTool(t, err == nil, "/usr/bin/chromium")
+	testenv.Require(t, err == nil, "/usr/bin/chromium")
 
 	f := newFixture(t, true)
 	// The consumer's side for the live-update step: a message arriving as if through

@@ -5,42 +5,19 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/multiline/multiline/internal/testenv"
 )
 
-// nodeModules finds node and the repository's node_modules. Without node, the test
-// is skipped only outside CI; a missing npm package always fails.
+// nodeModules finds node and the repository's node_modules (see testenv).
 func nodeModules(t *testing.T, pkg string) (node, dir string) {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skip("node not installed (set CI to make this a failure); needed for the wechat-crypto round trip")
-		}
-		t.Fatal("node not installed")
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			dir = filepath.Join(d, "node_modules")
-			break
-		}
-		if filepath.Dir(d) == d {
-			t.Fatal("go.mod not found above " + wd)
-		}
-	}
-	if _, err := os.Stat(filepath.Join(dir, pkg)); err != nil {
-		t.Fatalf("npm package %s missing in %s (run npm ci): %v", pkg, dir, err)
-	}
-	return node, dir
+	return testenv.Node(t), testenv.Modules(t, pkg)
 }
 
 // TestWechatCryptoRoundTrip: the npm package wechat-crypto (a separate

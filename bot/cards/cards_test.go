@@ -3,14 +3,13 @@ package cards
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/multiline/multiline/bridge"
+	"github.com/multiline/multiline/internal/testenv"
 )
 
 func sampleThread(status bridge.Status) bridge.ThreadSummary {
@@ -150,17 +149,9 @@ func TestMessageStatus(t *testing.T) {
 // TestCardsParseWithAdaptiveCardsLibrary runs every card through the npm
 // adaptivecards library (the renderer Teams builds on) and demands zero warnings.
 func TestCardsParseWithAdaptiveCardsLibrary(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skip("node not found; install Node.js 20 to check cards with the adaptivecards library (this test fails in CI)")
-		}
-		t.Fatal("node not found")
-	}
-	root := repoRoot(t)
-	if _, err := os.Stat(filepath.Join(root, "node_modules/adaptivecards/dist/adaptivecards.js")); err != nil {
-		t.Fatalf("adaptivecards npm package missing (run npm install at %s): %v", root, err)
-	}
+	node := testenv.Node(t)
+	testenv.Modules(t, "adaptivecards")
+	root := testenv.Root(t)
 	cards := allCards(t)
 	in, _ := json.Marshal(cards)
 	cmd := exec.Command(node, "testdata/validate.js", root)
@@ -182,23 +173,5 @@ func TestCardsParseWithAdaptiveCardsLibrary(t *testing.T) {
 		for _, p := range ps {
 			t.Errorf("%s: %s", name, p)
 		}
-	}
-}
-
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
 	}
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/multiline/multiline/bridge"
 	"github.com/multiline/multiline/manifest"
-	"github.com/multiline/multiline/storage"
 )
 
 func manifestCmd() *cobra.Command {
@@ -34,18 +33,11 @@ func adminCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "admin", Short: "Administer employees and the company policy"}
 	withService := func(run func(c *cobra.Command, svc *bridge.Service, args []string) error) func(*cobra.Command, []string) error {
 		return func(c *cobra.Command, args []string) error {
-			url := os.Getenv("MULTILINE_DATABASE_URL")
-			if url == "" {
-				url = "sqlite:./data/multiline.db"
-			}
-			db, err := storage.Open(c.Context(), url)
+			db, err := openMigrated(c.Context())
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			if err := db.Migrate(c.Context()); err != nil {
-				return err
-			}
 			svc := bridge.NewService(db, bridge.Options{Company: "default"})
 			if err := svc.EnsureCompany(c.Context(), "Company", os.Getenv("MicrosoftAppTenantId"), bridge.English); err != nil {
 				return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -10,23 +11,34 @@ import (
 	"github.com/multiline/multiline/storage"
 )
 
+// openMigrated opens MULTILINE_DATABASE_URL (SQLite under ./data by default) and
+// brings its schema up to date, for the commands that work on the database alone.
+func openMigrated(ctx context.Context) (*storage.DB, error) {
+	url := strings.TrimSpace(os.Getenv("MULTILINE_DATABASE_URL"))
+	if url == "" {
+		url = "sqlite:./data/multiline.db"
+	}
+	db, err := storage.Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
 func migrateCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "migrate",
 		Short: "Apply the database migrations (serve also applies them at start-up)",
 		RunE: func(c *cobra.Command, _ []string) error {
-			url := strings.TrimSpace(os.Getenv("MULTILINE_DATABASE_URL"))
-			if url == "" {
-				url = "sqlite:./data/multiline.db"
-			}
-			db, err := storage.Open(c.Context(), url)
+			db, err := openMigrated(c.Context())
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			if err := db.Migrate(c.Context()); err != nil {
-				return err
-			}
 			have, binary, err := db.SchemaVersion(c.Context())
 			if err != nil {
 				return err
