@@ -163,18 +163,23 @@ func (s *Service) updateEmployee(ctx context.Context, id EmployeeID, change func
 	})
 }
 
+// enabledEmployee checks that e may use WeChat and returns their company.
+func (s *Service) enabledEmployee(ctx context.Context, tx Tx, e EmployeeID) (Company, error) {
+	emp, err := tx.Employee(ctx, e)
+	if err != nil {
+		return Company{}, err
+	}
+	if !emp.Enabled {
+		return Company{}, fmt.Errorf("%w: WeChat is not enabled for %s", ErrUnknownEmployee, emp.Name)
+	}
+	return tx.Company(ctx, s.company)
+}
+
 // employeeEvent applies an employee's event to a thread they may see.
 func (s *Service) employeeEvent(ctx context.Context, e EmployeeID, t ThreadID, ev Event) ([]Action, error) {
 	var acts []Action
 	err := s.tx(ctx, func(tx Tx) error {
-		emp, err := tx.Employee(ctx, e)
-		if err != nil {
-			return err
-		}
-		if !emp.Enabled {
-			return fmt.Errorf("%w: WeChat is not enabled for %s", ErrUnknownEmployee, emp.Name)
-		}
-		c, err := tx.Company(ctx, s.company)
+		c, err := s.enabledEmployee(ctx, tx, e)
 		if err != nil {
 			return err
 		}
@@ -236,14 +241,7 @@ func (s *Service) RemoveParticipant(ctx context.Context, by EmployeeID, t Thread
 func (s *Service) RequestOptIn(ctx context.Context, e EmployeeID) (ThreadID, error) {
 	id := NewThreadID()
 	err := s.tx(ctx, func(tx Tx) error {
-		emp, err := tx.Employee(ctx, e)
-		if err != nil {
-			return err
-		}
-		if !emp.Enabled {
-			return fmt.Errorf("%w: WeChat is not enabled for %s", ErrUnknownEmployee, emp.Name)
-		}
-		c, err := tx.Company(ctx, s.company)
+		c, err := s.enabledEmployee(ctx, tx, e)
 		if err != nil {
 			return err
 		}
