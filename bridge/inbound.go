@@ -170,9 +170,14 @@ func (s *Service) route(ctx context.Context, tx Tx, con Consumer, now time.Time)
 
 // PullRequested records that WeChat has messages for an account (a WeCom kf
 // callback carries none). It only enqueues a pull, so the callback is answered at
-// once; repeated callbacks for one account are served by one lane in order.
+// once. A burst of callbacks collapses into one waiting pull (with the newest
+// token) behind the one running: each pull reads everything up to now anyway.
 func (s *Service) PullRequested(ctx context.Context, account, token string) error {
 	return s.tx(ctx, func(tx Tx) error {
-		return s.enqueue(ctx, tx, pullLane(account), JobPull, pullJob{Account: account, Token: token}, s.now())
+		j, err := job(pullLane(account), JobPull, pullJob{Account: account, Token: token}, s.now())
+		if err != nil {
+			return err
+		}
+		return tx.SetTimer(ctx, j)
 	})
 }

@@ -403,3 +403,19 @@ func TestServiceOptIn(t *testing.T) {
 		t.Fatalf("notices %v", n)
 	}
 }
+
+func TestServicePullCallbacksCollapse(t *testing.T) {
+	f := newFixture(t)
+	for range 5 {
+		if err := f.svc.PullRequested(context.Background(), "kf1", "tok"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	jobs, err := f.db.PendingJobs(context.Background(), "pull:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 1 {
+		t.Fatalf("%d pull jobs waiting for five callbacks, want one", len(jobs))
+	}
+}
