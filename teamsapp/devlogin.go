@@ -1,12 +1,16 @@
 package teamsapp
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"html/template"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
 	"github.com/multiline/multiline/bridge"
 )
 
@@ -27,11 +31,15 @@ var devLoginTmpl = template.Must(template.New("dev").Parse(`<!doctype html>
 <body class="dev-login"><main>
 <h1>MultiLine dev sign-in</h1>
 <p>Local mode: choose whom to be. In Teams the tab signs you in with your Microsoft account.</p>
-{{if not .}}<p class="empty">No employees yet. Install the bot in the Agents Playground (or in Teams) first.</p>{{end}}
+{{if not .}}<p class="empty">No employees yet: install the bot in the Agents Playground (make playground), or add a local employee below.</p>{{end}}
 <ul class="people">{{range .}}<li><form method="post" action="/tab/dev-login">
 <input type="hidden" name="employee" value="{{.ID}}">
 <button type="submit" data-employee="{{.ID}}">{{.Name}}</button>{{if not .Enabled}} <span class="muted">(WeChat not enabled)</span>{{end}}
 </form></li>{{end}}</ul>
+<form method="post" action="/tab/dev-login" class="new-employee">
+<label>New local employee <input name="new_name" required maxlength="64" placeholder="Name"></label>
+<button type="submit">Add and sign in</button>
+</form>
 </main></body></html>`))
 
 func (a *App) devLoginPage(c echo.Context) error {
@@ -52,6 +60,14 @@ func (a *App) devLogin(c echo.Context) error {
 		return echo.ErrNotFound
 	}
 	id := bridge.EmployeeID(c.FormValue(devFormFields))
+	if name := strings.TrimSpace(c.FormValue("new_name")); name != "" && id == "" {
+		// A local employee with no Teams account: enough to play both sides locally.
+		e, err := a.b.AddEmployee(c.Request().Context(), "local", "local-"+newLocalID(), name)
+		if err != nil {
+			return a.fail(c, err)
+		}
+		id = e.ID
+	}
 	if _, err := a.b.Employee(c.Request().Context(), id); errors.Is(err, bridge.ErrUnknownEmployee) || id == "" {
 		return jsonError(c, http.StatusBadRequest, "no such employee")
 	} else if err != nil {
@@ -68,6 +84,13 @@ func (a *App) devLogout(c echo.Context) error {
 	}
 	c.SetCookie(&http.Cookie{Name: devCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: -1})
 	return c.Redirect(http.StatusSeeOther, "/tab/dev-login")
+}
+
+// newLocalID names a local employee's made-up Entra object id.
+func newLocalID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // devSession returns the employee of a valid dev session cookie.

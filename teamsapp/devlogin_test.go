@@ -1,6 +1,7 @@
 package teamsapp
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -82,5 +83,39 @@ func TestDevSessionCookie(t *testing.T) {
 				t.Fatalf("status %d, want %d", resp.StatusCode, tt.want)
 			}
 		})
+	}
+}
+
+func TestDevSignInAsNewLocalEmployee(t *testing.T) {
+	for _, dev := range []bool{false, true} {
+		f := newFixture(t, dev)
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar}
+		resp, err := c.PostForm(f.srv.URL+"/tab/dev-login", url.Values{"new_name": {"Dana Local"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		var me meJSON
+		resp, err = c.Get(f.srv.URL + "/api/v1/me")
+		if err != nil {
+			t.Fatal(err)
+		}
+		json.NewDecoder(resp.Body).Decode(&me)
+		resp.Body.Close()
+		if dev && (resp.StatusCode != 200 || me.Name != "Dana Local") {
+			t.Fatalf("dev: %d %+v", resp.StatusCode, me)
+		}
+		if !dev && resp.StatusCode != 401 {
+			t.Fatalf("outside dev a local employee was signed in: %d", resp.StatusCode)
+		}
+		list, _ := f.b.Employees(t.Context())
+		added := false
+		for _, e := range list {
+			added = added || e.Name == "Dana Local"
+		}
+		if added != dev {
+			t.Fatalf("dev=%v: employee added = %v", dev, added)
+		}
 	}
 }

@@ -342,6 +342,10 @@ func (m *memBridge) SetEmployeeEnabled(_ context.Context, id bridge.EmployeeID, 
 	return nil
 }
 
+func (m *memBridge) AddEmployee(_ context.Context, tenantID, oid, name string) (bridge.Employee, error) {
+	return m.addEmployee("e-"+oid, name, oid, true), nil
+}
+
 // memMedia is an in-memory MediaStore.
 type memMedia struct {
 	mu    sync.Mutex

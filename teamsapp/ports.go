@@ -36,6 +36,8 @@ type Bridge interface {
 	SetPolicy(ctx context.Context, p bridge.Policy, o bridge.Overrides) error
 	// SetEmployeeEnabled enables or disables WeChat for an employee.
 	SetEmployeeEnabled(ctx context.Context, id bridge.EmployeeID, enabled bool) error
+	// AddEmployee adds and enables a person (the dev sign-in's local employees).
+	AddEmployee(ctx context.Context, tenantID, aadObjectID, name string) (bridge.Employee, error)
 }
 
 // MediaStore keeps media files (implemented by the storage package).
