@@ -3,9 +3,11 @@ package teamsapp
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
 	"github.com/multiline/multiline/bridge"
 )
 
@@ -143,4 +145,46 @@ func (a *App) adminSetEmployee(c echo.Context) error {
 	}
 	a.log.Info("tab admin: employee changed", "employee", id, "enabled", *in.Enabled, "by", principalOf(c).Identity.ObjectID)
 	return c.JSON(http.StatusOK, toEmployeeJSON(e))
+}
+
+// directoryLimit bounds a directory search; admins narrow it by typing.
+const directoryLimit = 15
+
+// adminDirectory searches the organization's directory for people to add.
+func (a *App) adminDirectory(c echo.Context) error {
+	if a.cfg.Directory == nil {
+		return jsonError(c, http.StatusNotImplemented, "Directory search needs Microsoft Graph (the bot's client secret and the User.Read.All permission).")
+	}
+	q := strings.TrimSpace(c.QueryParam("q"))
+	if len(q) < 2 {
+		return jsonError(c, http.StatusBadRequest, "Type at least two characters.")
+	}
+	users, err := a.cfg.Directory.FindUsers(c.Request().Context(), q, directoryLimit)
+	if err != nil {
+		// Graph's errors say what to grant (e.g. User.Read.All); admins may read them.
+		a.log.Warn("tab admin: directory search", "err", err)
+		return jsonError(c, http.StatusBadGateway, err.Error())
+	}
+	if users == nil {
+		users = []DirectoryUser{}
+	}
+	return c.JSON(http.StatusOK, users)
+}
+
+// adminAddEmployee adds and enables a person from the directory; the bridge then
+// installs the app for them so the bot can reach them.
+func (a *App) adminAddEmployee(c echo.Context) error {
+	var in struct {
+		AADObjectID string `json:"aad_object_id"`
+		Name        string `json:"name"`
+	}
+	if err := c.Bind(&in); err != nil || strings.TrimSpace(in.AADObjectID) == "" || strings.TrimSpace(in.Name) == "" {
+		return jsonError(c, http.StatusBadRequest, "the body must be JSON: {\"aad_object_id\": \"…\", \"name\": \"…\"}")
+	}
+	e, err := a.b.AddEmployee(c.Request().Context(), a.cfg.TenantID, in.AADObjectID, in.Name)
+	if err != nil {
+		return a.fail(c, err)
+	}
+	a.log.Info("tab admin: employee added", "employee", e.ID, "by", principalOf(c).Identity.ObjectID)
+	return c.JSON(http.StatusCreated, toEmployeeJSON(e))
 }

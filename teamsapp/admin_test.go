@@ -1,6 +1,8 @@
 package teamsapp
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -87,5 +89,51 @@ func TestAdminEmployees(t *testing.T) {
 				t.Fatalf("status %d, want %d", code, tt.want)
 			}
 		})
+	}
+}
+
+// fakeDirectory stands in for Microsoft Graph's user search.
+type fakeDirectory struct {
+	users []DirectoryUser
+	err   error
+}
+
+func (d fakeDirectory) FindUsers(_ context.Context, q string, limit int) ([]DirectoryUser, error) {
+	var out []DirectoryUser
+	for _, u := range d.users {
+		if strings.Contains(strings.ToLower(u.Name), strings.ToLower(q)) && len(out) < limit {
+			out = append(out, u)
+		}
+	}
+	return out, d.err
+}
+
+func TestAdminAddsPeopleFromTheDirectory(t *testing.T) {
+	f := newFixture(t, false)
+	var e apiError
+	if code := f.call(t, "GET", "/api/v1/admin/directory?q=ev", "alice", nil, &e); code != 501 || !strings.Contains(e.Error, "Microsoft Graph") {
+		t.Fatalf("without a directory: %d %q", code, e.Error)
+	}
+	f.app.cfg.Directory = fakeDirectory{users: []DirectoryUser{{AADObjectID: "oid-eve", Name: "Eve Sun", Mail: "eve@example.com"}}}
+	if code := f.call(t, "GET", "/api/v1/admin/directory?q=ev", "bob", nil, &e); code != 403 {
+		t.Fatalf("a non-admin searched the directory: %d", code)
+	}
+	if code := f.call(t, "GET", "/api/v1/admin/directory?q=e", "alice", nil, &e); code != 400 {
+		t.Fatalf("one-letter search: %d", code)
+	}
+	var found []DirectoryUser
+	if code := f.call(t, "GET", "/api/v1/admin/directory?q=eve", "alice", nil, &found); code != 200 || len(found) != 1 || found[0].Mail != "eve@example.com" {
+		t.Fatalf("search: %d %+v", code, found)
+	}
+	var added employeeJSON
+	if code := f.call(t, "POST", "/api/v1/admin/employees", "alice", map[string]string{"aad_object_id": "oid-eve", "name": "Eve Sun"}, &added); code != 201 || !added.Enabled || added.Name != "Eve Sun" {
+		t.Fatalf("add: %d %+v", code, added)
+	}
+	if code := f.call(t, "POST", "/api/v1/admin/employees", "alice", map[string]string{"name": "No Id"}, &e); code != 400 {
+		t.Fatalf("add without id: %d", code)
+	}
+	f.app.cfg.Directory = fakeDirectory{err: errors.New("graph: list users needs the Microsoft Graph application permission User.Read.All")}
+	if code := f.call(t, "GET", "/api/v1/admin/directory?q=eve", "alice", nil, &e); code != 502 || !strings.Contains(e.Error, "User.Read.All") {
+		t.Fatalf("permission error not shown to the admin: %d %q", code, e.Error)
 	}
 }

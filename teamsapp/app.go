@@ -16,6 +16,8 @@ import (
 type Config struct {
 	Bridge Bridge
 	Media  MediaStore
+	// Directory, when set, lets admins find and add people from Entra ID.
+	Directory Directory
 	// Auth validates the Teams SSO token. When nil and AppID and TenantID are set, an
 	// EntraAuthenticator with Microsoft's metadata is used; when nil otherwise, only
 	// the dev sign-in works.
@@ -127,4 +129,6 @@ func (a *App) Routes(e *echo.Echo) {
 	adm.PUT("/policy", a.putPolicy)
 	adm.GET("/employees", a.adminEmployees)
 	adm.PUT("/employees/:id", a.adminSetEmployee)
+	adm.POST("/employees", a.adminAddEmployee)
+	adm.GET("/directory", a.adminDirectory)
 }

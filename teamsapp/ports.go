@@ -50,3 +50,17 @@ type MediaStore interface {
 
 // Compile-time proof that the lead can pass the service as is.
 var _ Bridge = (*bridge.Service)(nil)
+
+// Directory finds people in the organization (Microsoft Graph), so an admin can
+// add someone who has never opened MultiLine. Optional: without it the admin page
+// lists only the people who installed the app.
+type Directory interface {
+	FindUsers(ctx context.Context, query string, limit int) ([]DirectoryUser, error)
+}
+
+// DirectoryUser is a person of the organization's directory.
+type DirectoryUser struct {
+	AADObjectID string `json:"aad_object_id"`
+	Name        string `json:"name"`
+	Mail        string `json:"mail,omitempty"`
+}

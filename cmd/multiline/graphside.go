@@ -9,6 +9,7 @@ import (
 
 	"github.com/multiline/multiline/bridge"
 	"github.com/multiline/multiline/graph"
+	"github.com/multiline/multiline/teamsapp"
 )
 
 // graphSide adapts Microsoft Graph to the bridge: it installs the app for enabled
@@ -43,6 +44,19 @@ func (g *graphSide) catalog(ctx context.Context) (string, error) {
 	}
 	g.catalogID = id
 	return id, nil
+}
+
+// FindUsers searches the directory for the admin page.
+func (g *graphSide) FindUsers(ctx context.Context, query string, limit int) ([]teamsapp.DirectoryUser, error) {
+	users, err := g.client.FindUsers(ctx, query, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]teamsapp.DirectoryUser, len(users))
+	for i, u := range users {
+		out[i] = teamsapp.DirectoryUser{AADObjectID: u.ID, Name: u.DisplayName, Mail: u.Mail}
+	}
+	return out, nil
 }
 
 // graphError turns Graph's refusals into what the job runner acts on: a permission

@@ -67,26 +67,44 @@ func (a *application) wireTeams(ctx context.Context) (*bot.Bot, error) {
 }
 
 // wireTab builds the MultiLine tab and, outside local mode, Microsoft Graph (app
-// installs for enabled employees, activity feed notifications). It returns the
-// sender that deliveries go through.
+// installs for enabled employees, directory search for admins, activity feed
+// notifications). It returns the sender that deliveries go through.
 func (a *application) wireTab(b *bot.Bot) (bridge.TeamsSender, error) {
 	cfg := a.cfg
-	tab := teamsapp.New(teamsapp.Config{
+	var g *graphSide
+	if !cfg.Dev && cfg.AppPassword != "" { // Graph needs the app's secret (app-only permissions)
+		gc, err := graph.New(graph.Config{TenantID: cfg.AppTenantID, ClientID: cfg.AppID, ClientSecret: cfg.AppPassword, TeamsAppID: manifest.DefaultAppID(cfg.AppID)})
+		if err != nil {
+			return nil, fmt.Errorf("microsoft graph: %w", err)
+		}
+		g = &graphSide{client: gc, teamsAppID: manifest.DefaultAppID(cfg.AppID), log: a.log}
+		a.svc.AttachInstaller(g)
+	}
+	tc := teamsapp.Config{
 		Bridge: a.svc, Media: a.db, AppID: cfg.AppID, TenantID: cfg.AppTenantID, Admins: cfg.Admins,
 		Dev: cfg.Dev, SigningKey: signingKey(cfg), Log: a.log, Now: a.now,
-	})
+	}
+	if g != nil {
+		tc.Directory = g
+	}
+	tab := teamsapp.New(tc)
 	a.routes = append(a.routes, tab.Routes)
 	sender := mediaSigner{next: b, sign: func(v bridge.MessageView) bridge.MessageView { return tab.SignForCard(v, cfg.PublicURL) }}
-	if cfg.Dev || cfg.AppPassword == "" {
-		return sender, nil // Graph needs the app's client secret (app-only permissions)
+	if g == nil {
+		return sender, nil
 	}
-	gc, err := graph.New(graph.Config{TenantID: cfg.AppTenantID, ClientID: cfg.AppID, ClientSecret: cfg.AppPassword, TeamsAppID: manifest.DefaultAppID(cfg.AppID)})
-	if err != nil {
-		return nil, fmt.Errorf("microsoft graph: %w", err)
-	}
-	g := &graphSide{client: gc, teamsAppID: manifest.DefaultAppID(cfg.AppID), log: a.log}
-	a.svc.AttachInstaller(g)
 	return notifyingSender{bot: sender, graph: g, tabOpen: tab.Watching, log: a.log}, nil
+}
+
+// signingKey is the key for the tab's signed URLs. Replicas must share it, so it is
+// derived from the bot's secret; local mode (one process) draws a random one.
+func signingKey(cfg Config) []byte {
+	if cfg.AppPassword == "" {
+		return nil
+	}
+	m := hmac.New(sha256.New, []byte(cfg.AppPassword))
+	m.Write([]byte("multiline tab signing key"))
+	return m.Sum(nil)
 }
 
 // mediaSigner gives deliveries absolute, signed media links, which Teams can fetch
@@ -99,15 +117,4 @@ type mediaSigner struct {
 func (m mediaSigner) Deliver(ctx context.Context, d bridge.Delivery) error {
 	d.Message = m.sign(d.Message)
 	return m.next.Deliver(ctx, d)
-}
-
-// signingKey is the key for the tab's signed URLs. Replicas must share it, so it is
-// derived from the bot's secret; local mode (one process) draws a random one.
-func signingKey(cfg Config) []byte {
-	if cfg.AppPassword == "" {
-		return nil
-	}
-	m := hmac.New(sha256.New, []byte(cfg.AppPassword))
-	m.Write([]byte("multiline tab signing key"))
-	return m.Sum(nil)
 }

@@ -71,7 +71,27 @@ async function setEnabled(id, box) {
   } catch (err) { box.checked = !box.checked; showBanner(err.message); }
 }
 
+async function searchDirectory(ev) {
+  ev.preventDefault();
+  try {
+    const people = await api("GET", "/admin/directory?q=" + encodeURIComponent($a("directory-q").value));
+    $a("directory").replaceChildren(...people.map((p) => h("li", {},
+      h("span", {}, p.name + (p.mail ? " <" + p.mail + ">" : "")), " ",
+      h("button", { type: "button", onclick: () => addPerson(p) }, "Add and enable"))));
+    showBanner("");
+  } catch (err) { showBanner(err.message); }
+}
+
+async function addPerson(p) {
+  try {
+    await api("POST", "/admin/employees", { aad_object_id: p.aad_object_id, name: p.name });
+    $a("directory").replaceChildren();
+    await loadEmployees();
+  } catch (err) { showBanner(err.message); }
+}
+
 function $a(id) { return document.getElementById(id); }
 
 document.getElementById("policy-form").addEventListener("submit", save);
+document.getElementById("directory-form").addEventListener("submit", searchDirectory);
 load();
