@@ -59,19 +59,26 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*application, err
 func (a *application) wire(ctx context.Context) error {
 	cfg := a.cfg
 	account := fakewechat.DefaultOpenKfID
-	apiBase := cfg.WeComAPIBase
-	if cfg.Dev && apiBase == "" {
-		fake, err := fakewechat.New(fakewechat.Config{
+	oa := cfg.WeChatMode == "official-account"
+	apiBase, oaBase := cfg.WeComAPIBase, cfg.WeChatAPIBase
+	if cfg.Dev && (!oa && apiBase == "" || oa && oaBase == "") {
+		fc := fakewechat.Config{
 			CorpID: cfg.WeComCorpID, KfSecret: cfg.WeComKFSecret,
 			CallbackToken: cfg.WeComCallbackToken, EncodingAESKey: cfg.WeComAESKey,
 			CallbackURL: strings.TrimRight(cfg.PublicURL, "/") + "/wechat/callback",
 			OpenKfID:    account,
-		})
+		}
+		if oa {
+			fc.Mode, fc.AppID, fc.AppSecret = wechat.SourceOfficialAccount, cfg.WeChatAppID, cfg.WeChatAppSecret
+			fc.CallbackToken, fc.EncodingAESKey = cfg.WeChatToken, cfg.WeChatAESKey
+		}
+		fake, err := fakewechat.New(fc)
 		if err != nil {
 			return err
 		}
 		a.fake, a.now = fake, fake.Now
 		apiBase = strings.TrimRight(cfg.PublicURL, "/") + simPrefix
+		oaBase = apiBase
 		a.routes = append(a.routes, func(e *echo.Echo) {
 			e.Any(simPrefix+"/*", echo.WrapHandler(http.StripPrefix(simPrefix, fake)))
 			e.Any("/fake/*", echo.WrapHandler(fake)) // where `multiline simulate` looks by default
@@ -86,7 +93,7 @@ func (a *application) wire(ctx context.Context) error {
 	cb := wechat.CallbackConfig{Sink: a.side, Now: a.now, Logger: a.log}
 	switch cfg.WeChatMode {
 	case "official-account":
-		opts.BaseURL = cfg.WeChatAPIBase
+		opts.BaseURL = oaBase
 		a.side.oa = wechat.NewOAClient(cfg.WeChatAppID, cfg.WeChatAppSecret, opts)
 		cb.Mode, cb.Token, cb.EncodingAESKey, cb.ReceiveID = wechat.SourceOfficialAccount, cfg.WeChatToken, cfg.WeChatAESKey, cfg.WeChatAppID
 	default:

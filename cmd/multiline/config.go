@@ -59,7 +59,7 @@ var settings = []Setting{
 	{Name: "WECHAT_APP_SECRET", Required: "official-account", Secret: true, About: "Official Account AppSecret"},
 	{Name: "WECHAT_TOKEN", Required: "official-account", Secret: true, About: "callback Token"},
 	{Name: "WECHAT_ENCODING_AES_KEY", Secret: true, About: "EncodingAESKey for safe mode; empty means plaintext mode"},
-	{Name: "WECHAT_API_BASE", Default: "https://api.weixin.qq.com", About: "Official Account API base URL"},
+	{Name: "WECHAT_API_BASE", Default: "https://api.weixin.qq.com (the built-in simulator in local mode)", About: "Official Account API base URL"},
 	{Name: "MULTILINE_ADMINS", About: "comma-separated Entra object ids of the admins (the tab's admin page); everyone in local mode"},
 	{Name: "BOT_OPENID_METADATA_URL", Default: "https://login.botframework.com/v1/.well-known/openidconfiguration", About: "where inbound bot token keys come from"},
 }
@@ -111,20 +111,28 @@ func LoadConfig(getenv func(string) string, dev bool) (Config, error) {
 		WeChatAppSecret:    get("WECHAT_APP_SECRET", ""),
 		WeChatToken:        get("WECHAT_TOKEN", ""),
 		WeChatAESKey:       get("WECHAT_ENCODING_AES_KEY", ""),
-		WeChatAPIBase:      get("WECHAT_API_BASE", "https://api.weixin.qq.com"),
+		WeChatAPIBase:      get("WECHAT_API_BASE", ""),
 		OpenIDMetadataURL:  get("BOT_OPENID_METADATA_URL", "https://login.botframework.com/v1/.well-known/openidconfiguration"),
 	}
 	if dev {
 		c.Addr = get("MULTILINE_ADDR", "127.0.0.1:3978")
 		c.PublicURL = get("MULTILINE_PUBLIC_URL", "http://"+c.Addr)
-		// The simulator plays WeCom: its identity is fixed and not secret.
-		c.WeChatMode = "wecom-kf"
+		// The simulator's identities are fixed and not secret.
 		c.WeComCorpID = get("WECOM_CORP_ID", devCorpID)
 		c.WeComKFSecret = get("WECOM_KF_SECRET", devKFSecret)
 		c.WeComCallbackToken = get("WECOM_CALLBACK_TOKEN", devCallbackToken)
 		c.WeComAESKey = get("WECOM_ENCODING_AES_KEY", devAESKey)
-	} else if c.WeComAPIBase == "" {
-		c.WeComAPIBase = "https://qyapi.weixin.qq.com"
+		c.WeChatAppID = get("WECHAT_APP_ID", devAppID)
+		c.WeChatAppSecret = get("WECHAT_APP_SECRET", devKFSecret)
+		c.WeChatToken = get("WECHAT_TOKEN", devCallbackToken)
+		c.WeChatAESKey = get("WECHAT_ENCODING_AES_KEY", devAESKey)
+	} else {
+		if c.WeComAPIBase == "" {
+			c.WeComAPIBase = "https://qyapi.weixin.qq.com"
+		}
+		if c.WeChatAPIBase == "" {
+			c.WeChatAPIBase = "https://api.weixin.qq.com"
+		}
 	}
 	return c, c.validate()
 }
@@ -135,6 +143,7 @@ const (
 	devKFSecret      = "dev-kf-secret"
 	devCallbackToken = "multilinedev"
 	devAESKey        = "bXVsdGlsaW5lLWRldi1zaW11bGF0b3Ita2V5LTAwMDA"
+	devAppID         = "wxmultilinedev0001"
 )
 
 func (c Config) validate() error {

@@ -28,7 +28,7 @@ type local struct {
 	bf   *httptest.Server
 }
 
-func startLocal(t *testing.T) *local {
+func startLocal(t *testing.T, extra ...string) *local {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -37,6 +37,9 @@ func startLocal(t *testing.T) *local {
 	env := map[string]string{
 		"MULTILINE_ADDR":         ln.Addr().String(),
 		"MULTILINE_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "multiline.db"),
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		env[extra[i]] = extra[i+1]
 	}
 	cfg, err := LoadConfig(func(k string) string { return env[k] }, true)
 	if err != nil {
@@ -168,4 +171,28 @@ func TestHealthAndReady(t *testing.T) {
 			t.Fatalf("%s: %v %v", p, resp, err)
 		}
 	}
+}
+
+// TestLocalOfficialAccount: the same round trip through an Official Account in
+// safe mode: the callback carries the message, replies go through
+// message/custom/send.
+func TestLocalOfficialAccount(t *testing.T) {
+	l := startLocal(t, "WECHAT_MODE", "official-account")
+	if l.app.side.oa == nil {
+		t.Fatal("not in Official Account mode")
+	}
+	l.conn.AddConversation("a:ann", "tenant-1", "29:ann")
+	l.post("/api/messages", l.activity("installationUpdate", "29:ann", "a:ann", map[string]any{"action": "add"}))
+	resp := l.post("/fake/consumer/send", map[string]any{"consumer": "oOpenID1", "text": "Do you ship to Shanghai?"})
+	if resp.StatusCode != 200 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("consumer send: %d %s (fake %v)", resp.StatusCode, b, l.app.fake != nil)
+	}
+	eventually(t, "the consumer's message as a card", func() bool { return strings.Contains(l.cardsIn("a:ann"), "Do you ship to Shanghai?") })
+	eventually(t, "the initial auto message", func() bool { return len(l.inbox("oOpenID1")) == 1 })
+	l.post("/api/messages", l.activity("message", "29:ann", "a:ann", map[string]any{"text": "Yes, we do."}))
+	eventually(t, "the reply in WeChat", func() bool {
+		in := l.inbox("oOpenID1")
+		return len(in) == 2 && in[1].Text == "Yes, we do." && in[1].Via == "message/custom/send"
+	})
 }
