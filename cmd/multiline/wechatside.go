@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/multiline/multiline/bridge"
@@ -49,13 +50,25 @@ func (w *wechatSide) Send(ctx context.Context, m bridge.OutboundMessage) error {
 		}
 		out = wechat.Outgoing{Kind: wechat.Kind(typ), MediaID: id}
 	}
-	var err error
 	if w.kf != nil {
-		_, err = w.kf.SendMsg(ctx, wechat.KfSend{ToUser: string(m.Consumer), OpenKfID: m.Account, MsgID: string(m.ID), Outgoing: out})
-	} else {
-		err = w.oa.SendCustom(ctx, string(m.Consumer), out)
+		_, err := w.kf.SendMsg(ctx, wechat.KfSend{ToUser: string(m.Consumer), OpenKfID: m.Account, MsgID: string(m.ID), Outgoing: out})
+		return mapSendError(err)
+	}
+	err := w.oa.SendCustom(ctx, string(m.Consumer), out)
+	var te *wechat.TransportError
+	if errors.As(err, &te) && !isDialError(te) {
+		// message/custom/send takes no msgid: after a request that may have
+		// arrived, a retry could deliver twice. Report it instead of repeating it.
+		return &bridge.SendError{Reason: bridge.FailTransient, Err: err}
 	}
 	return mapSendError(err)
+}
+
+// isDialError reports whether the request never left (no connection), so that a
+// retry cannot duplicate it.
+func isDialError(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 func mediaType(kind, contentType string) wechat.MediaType {
