@@ -28,8 +28,8 @@ import (
 // every message reached its consumer exactly once and in order.
 
 const (
-	crashConsumers = 12
-	crashRounds    = 4
+	crashConsumers = 16
+	crashRounds    = 5
 	crashReplies   = 3 // employee replies per consumer message (the streak limit)
 )
 
