@@ -76,14 +76,7 @@ func (l *limiter) wait(ctx context.Context, keys ...limitKey) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-tm.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return sleep(ctx, d)
 }
 
 // sweep forgets keys idle for longer than any window, so that memory follows the

@@ -2,13 +2,9 @@ package storage_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,6 +12,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/multiline/multiline/storage"
+	"github.com/multiline/multiline/storage/pgtest"
 	"github.com/multiline/multiline/storage/storetest"
 )
 
@@ -55,25 +52,10 @@ func openDB(t testing.TB, u string) *storage.DB {
 	return db
 }
 
-const defaultPostgresURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-// postgresURL is the server the tests use. They fail when it is unreachable,
-// unless MULTILINE_SKIP_POSTGRES=1 says to skip them.
-func postgresURL(t testing.TB) string {
-	t.Helper()
-	if os.Getenv("MULTILINE_SKIP_POSTGRES") == "1" {
-		t.Skip("MULTILINE_SKIP_POSTGRES=1")
-	}
-	if u := os.Getenv("MULTILINE_TEST_POSTGRES_URL"); u != "" {
-		return u
-	}
-	return defaultPostgresURL
-}
-
 // postgresFactory opens handles on a schema of the test's own.
 func postgresFactory(t testing.TB) func() storetest.Backend {
 	t.Helper()
-	u := postgresSchema(t)
+	u := pgtest.Schema(t)
 	first := true
 	return func() storetest.Backend {
 		db := openDB(t, u)
@@ -85,30 +67,6 @@ func postgresFactory(t testing.TB) func() storetest.Backend {
 		}
 		return db
 	}
-}
-
-// postgresSchema creates an empty schema for the test, dropped after it, and
-// returns a URL whose search_path is that schema.
-func postgresSchema(t testing.TB) string {
-	t.Helper()
-	base := postgresURL(t)
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "t_" + hex.EncodeToString(b[:])
-	if _, err := admin.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("PostgreSQL at %s: %v (set MULTILINE_SKIP_POSTGRES=1 to skip these tests)", base, err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return withSearchPath(t, base, schema)
 }
 
 func withSearchPath(t testing.TB, base, schema string) string {
@@ -145,7 +103,7 @@ func TestSchemaTooNew(t *testing.T) {
 		url  func(*testing.T) string
 	}{
 		{"sqlite", func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "m.db") }},
-		{"postgres", func(t *testing.T) string { return postgresSchema(t) }},
+		{"postgres", func(t *testing.T) string { return pgtest.Schema(t) }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -275,11 +275,8 @@ func (s *Server) sendMsg(_ http.ResponseWriter, r *http.Request, body []byte) ma
 		return e
 	}
 	now := s.nowLocked()
-	if c.lastMsg.IsZero() || now.Sub(c.lastMsg) > Window {
-		return map[string]any{"errcode": 95002, "errmsg": "send msg time limit"}
-	}
-	if c.sends >= SendLimit {
-		return map[string]any{"errcode": 95001, "errmsg": "send msg count limit"}
+	if e := ruleLocked(c, now, kfLimits); e != nil {
+		return e
 	}
 	if in.MsgID == "" {
 		in.MsgID = s.nextID("MSG")
@@ -408,11 +405,8 @@ func (s *Server) customSend(_ http.ResponseWriter, _ *http.Request, body []byte)
 		return e
 	}
 	now := s.nowLocked()
-	if c.lastMsg.IsZero() || now.Sub(c.lastMsg) > Window {
-		return map[string]any{"errcode": 45015, "errmsg": "response out of time limit"}
-	}
-	if c.sends >= SendLimit {
-		return map[string]any{"errcode": 45047, "errmsg": "out of response count limit"}
+	if e := ruleLocked(c, now, oaLimits); e != nil {
+		return e
 	}
 	c.sends++
 	d.MsgID, d.At, d.Via = s.nextID("MSG"), now, "message/custom/send"
@@ -500,5 +494,31 @@ func (s *Server) mediaGet(w http.ResponseWriter, r *http.Request, _ []byte) map[
 	w.Header().Set("Content-Type", m.contentType)
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": m.filename}))
 	_, _ = w.Write(m.data)
+	return nil
+}
+
+// limitErrors are a product's answers when WeChat's rule refuses a send.
+type limitErrors struct{ window, count map[string]any }
+
+var (
+	kfLimits = limitErrors{
+		window: map[string]any{"errcode": 95002, "errmsg": "send msg time limit"},
+		count:  map[string]any{"errcode": 95001, "errmsg": "send msg count limit"},
+	}
+	oaLimits = limitErrors{
+		window: map[string]any{"errcode": 45015, "errmsg": "response out of time limit"},
+		count:  map[string]any{"errcode": 45047, "errmsg": "out of response count limit"},
+	}
+)
+
+// ruleLocked applies WeChat's rule: at most SendLimit messages within Window of the
+// consumer's last message. It returns the refusal, or nil when the send may go.
+func ruleLocked(c *consumer, now time.Time, errs limitErrors) map[string]any {
+	if c.lastMsg.IsZero() || now.Sub(c.lastMsg) > Window {
+		return errs.window
+	}
+	if c.sends >= SendLimit {
+		return errs.count
+	}
 	return nil
 }
