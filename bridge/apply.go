@@ -94,6 +94,7 @@ func (a *applier) noticeToConsumer(n NoticeKind, params NoticeParams) bool {
 	}
 	id, seq := a.nextID()
 	a.t.Sends++
+	a.t.InFlightNotices = append(a.t.InFlightNotices, id)
 	a.emit(RecordMessage{Message: id, Seq: seq, From: FromSystem, Notice: n, Params: params, Status: StatusSending},
 		SendToConsumer{Message: id, NotAfter: a.t.WindowEnd(a.p)})
 	return true
@@ -169,9 +170,10 @@ func (a *applier) consumerMessage(e ConsumerMessage) error {
 	a.emit(RecordMessage{Message: id, Seq: seq, From: FromConsumer, Body: e.Body, Status: StatusReceived})
 
 	prev := a.t.Status
-	// Any consumer message reopens WeChat's window, #LEAVE included.
+	// Any consumer message reopens WeChat's window, #LEAVE included. Sends still in
+	// flight may reach WeChat after this message, where they count: keep them counted.
 	a.t.LastConsumerAt = a.now
-	a.t.Sends, a.t.Streak = 0, 0
+	a.t.Sends, a.t.Streak = len(a.t.InFlight)+len(a.t.InFlightNotices), 0
 	a.t.OnHoldNoticeSent, a.t.ParticipantsChanged = false, false
 
 	if len(a.t.Participants) == 0 && e.Assign != "" && !IsLeaveCommand(e.Body.Text) {
@@ -352,13 +354,20 @@ func (a *applier) takeInFlight(id MessageID) (Pending, bool) {
 	return m, true
 }
 
+// settleNotice forgets a notice whose send has an outcome.
+func (a *applier) settleNotice(id MessageID) {
+	a.t.InFlightNotices = slices.DeleteFunc(a.t.InFlightNotices, func(n MessageID) bool { return n == id })
+}
+
 func (a *applier) sendSucceeded(e SendSucceeded) {
 	a.takeInFlight(e.Message)
+	a.settleNotice(e.Message)
 	a.emit(SetStatus{Message: e.Message, Status: StatusSent})
 }
 
 func (a *applier) sendFailed(e SendFailed) {
 	m, employeeMsg := a.takeInFlight(e.Message)
+	a.settleNotice(e.Message)
 	switch e.Reason {
 	case FailWindowClosed, FailSessionEnded:
 		// WeChat knows better than our clock: no send is possible until the consumer writes.

@@ -52,6 +52,10 @@ type Thread struct {
 	// InFlight holds employee messages handed to WeChat and not yet confirmed, so a
 	// failed one can return to the queue in its place.
 	InFlight []Pending
+	// InFlightNotices are notices to the consumer handed to WeChat and not yet
+	// confirmed. With InFlight they may land after the consumer's next message,
+	// where WeChat counts them.
+	InFlightNotices []MessageID
 	// Seq is the last message sequence number used in the thread.
 	Seq int64
 }
@@ -96,5 +100,6 @@ func (t Thread) clone() Thread {
 	t.Participants = slices.Clone(t.Participants)
 	t.Queue = slices.Clone(t.Queue)
 	t.InFlight = slices.Clone(t.InFlight)
+	t.InFlightNotices = slices.Clone(t.InFlightNotices)
 	return t
 }

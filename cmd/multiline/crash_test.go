@@ -84,7 +84,13 @@ func startReplica(t *testing.T, addr string, env []string) *replica {
 			r.kill() // the test ended early
 		}
 		if t.Failed() {
-			t.Logf("replica %s log (last 6000 bytes):\n%s", r.addr, tail(r.log.String(), 6000))
+			var notable []string
+			for _, line := range strings.Split(r.log.String(), "\n") {
+				if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") {
+					notable = append(notable, line)
+				}
+			}
+			t.Logf("replica %s warnings and errors (last 8000 bytes):\n%s", r.addr, tail(strings.Join(notable, "\n"), 8000))
 		}
 	})
 	return r
@@ -220,6 +226,9 @@ func (w *crashWorld) drive(addr func() string, crash func(round int)) {
 	owner := map[int]int{}
 	for round := range crashRounds {
 		for c := range crashConsumers {
+			// The consumer reads the previous answers before writing again: replies
+			// still in flight would count in the new window, as WeChat counts them.
+			w.waitReplies(c, round*crashReplies)
 			text := fmt.Sprintf("question c%02d r%d", c, round)
 			w.consumerSends(consumerName(c), text)
 			if round == 0 {
@@ -253,6 +262,26 @@ func (w *crashWorld) drive(addr func() string, crash func(round int)) {
 		if crash != nil {
 			crash(round)
 		}
+	}
+}
+
+// waitReplies waits until consumer c has received n employee replies.
+func (w *crashWorld) waitReplies(c, n int) {
+	deadline := time.Now().Add(180 * time.Second)
+	for {
+		got := 0
+		for _, m := range w.fake.Inbox(consumerName(c)) {
+			if strings.HasPrefix(m.Text, "reply ") {
+				got++
+			}
+		}
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("consumer %d received %d replies, want %d", c, got, n)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
