@@ -63,7 +63,6 @@ type ThreadSummary struct {
 	QueueLimit   int           `json:"queue_limit"`
 	SendsLeft    int           `json:"sends_left"`
 	WindowEnd    time.Time     `json:"window_end,omitzero"`
-	Unread       int           `json:"unread"`
 	OptInLink    string        `json:"opt_in_link,omitempty"`
 	Messages     []MessageView `json:"messages,omitempty"`
 }
