@@ -81,12 +81,14 @@ func (s *Service) Employee(ctx context.Context, id EmployeeID) (Employee, error)
 }
 
 // SetEmployeeEnabled enables or disables an employee (admin). Enabling someone the
-// bot cannot reach yet installs the app for them, when an Installer is attached.
+// bot cannot reach yet enqueues the app's install for them; the service process
+// whose Installer is attached (Graph) carries it out, so `multiline admin enable`
+// works too.
 func (s *Service) SetEmployeeEnabled(ctx context.Context, id EmployeeID, enabled bool) error {
 	if err := s.updateEmployee(ctx, id, func(e *Employee) { e.Enabled = enabled }); err != nil {
 		return err
 	}
-	if !enabled || s.install == nil {
+	if !enabled {
 		return nil
 	}
 	return s.tx(ctx, func(tx Tx) error {
