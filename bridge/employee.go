@@ -119,7 +119,10 @@ func (s *Service) AddEmployee(ctx context.Context, tenantID, aadObjectID, name s
 	if err != nil {
 		return out, err
 	}
-	return out, s.SetEmployeeEnabled(ctx, out.ID, true)
+	if err := s.SetEmployeeEnabled(ctx, out.ID, true); err != nil {
+		return out, err
+	}
+	return s.Employee(ctx, out.ID)
 }
 
 // SetContactLink stores an employee's personal contact link and its scene.

@@ -3,6 +3,7 @@ package bridge_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -417,5 +418,51 @@ func TestServicePullCallbacksCollapse(t *testing.T) {
 	}
 	if len(jobs) != 1 {
 		t.Fatalf("%d pull jobs waiting for five callbacks, want one", len(jobs))
+	}
+}
+
+type installerDouble struct {
+	mu   sync.Mutex
+	got  []bridge.EmployeeID
+	fail error
+}
+
+func (i *installerDouble) InstallApp(_ context.Context, e bridge.Employee) error {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.fail != nil {
+		return i.fail
+	}
+	i.got = append(i.got, e.ID)
+	return nil
+}
+
+func TestServiceInstallsTheAppForAddedEmployees(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	inst := &installerDouble{}
+	f.svc.AttachInstaller(inst)
+	e, err := f.svc.AddEmployee(ctx, "tenant", "oid-eve", "Eve")
+	if err != nil || !e.Enabled {
+		t.Fatal(err)
+	}
+	f.drain()
+	if len(inst.got) != 1 || inst.got[0] != e.ID {
+		t.Fatalf("installs %v", inst.got)
+	}
+	// When Teams reports the install, the same employee gets the conversation.
+	got, err := f.svc.EmployeeInstalled(ctx, bridge.Installation{TenantID: "tenant", TeamsUserID: "29:eve", AADObjectID: "oid-eve",
+		Conversation: bridge.ConversationRef{ConversationID: "a:eve"}})
+	if err != nil || got.ID != e.ID || !got.Enabled {
+		t.Fatalf("install matched %+v, %v", got, err)
+	}
+
+	// A missing permission is recorded for the admin and not retried.
+	frank, _ := f.svc.AddEmployee(ctx, "tenant", "oid-frank", "Frank")
+	inst.fail = fmt.Errorf("%w: needs TeamsAppInstallation.ReadWriteSelfForUser.All", bridge.ErrNeedsAdmin)
+	f.drain()
+	after, _ := f.svc.Employee(ctx, frank.ID)
+	if !after.Blocked || !strings.Contains(after.BlockedReason, "TeamsAppInstallation") {
+		t.Fatalf("the admin is not told: %+v", after)
 	}
 }
