@@ -55,9 +55,11 @@ type RecordMessage struct {
 }
 
 // SetStatus changes a stored message's status. Position is the 1-based place in the
-// queue when Status is StatusQueued.
+// queue when Status is StatusQueued. Author is the employee who wrote the message,
+// who sees the change; empty for notices.
 type SetStatus struct {
 	Message  MessageID
+	Author   EmployeeID
 	Status   MessageStatus
 	Reason   string
 	Position int

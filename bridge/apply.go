@@ -105,7 +105,7 @@ func (a *applier) dispatch(m Pending) {
 	a.t.Sends++
 	a.t.Streak++
 	a.t.InFlight = append(a.t.InFlight, m)
-	a.emit(SetStatus{Message: m.ID, Status: StatusSending},
+	a.emit(SetStatus{Message: m.ID, Author: m.Author, Status: StatusSending},
 		SendToConsumer{Message: m.ID, NotAfter: a.t.WindowEnd(a.p)})
 	if a.t.Streak == a.p.EmployeeLimit {
 		a.notifyAll(NoticeLimitReached, NoticeParams{})
@@ -122,7 +122,7 @@ func (a *applier) enqueue(m Pending) {
 
 func (a *applier) emitQueuePositions(from int) {
 	for i := from; i < len(a.t.Queue); i++ {
-		a.emit(SetStatus{Message: a.t.Queue[i].ID, Status: StatusQueued, Position: i + 1})
+		a.emit(SetStatus{Message: a.t.Queue[i].ID, Author: a.t.Queue[i].Author, Status: StatusQueued, Position: i + 1})
 	}
 }
 
@@ -157,7 +157,7 @@ func (a *applier) goInactive() {
 // dropQueue marks every queued message as not queued, for reason.
 func (a *applier) dropQueue(reason string) {
 	for _, m := range a.t.Queue {
-		a.emit(SetStatus{Message: m.ID, Status: StatusNotQueued, Reason: reason})
+		a.emit(SetStatus{Message: m.ID, Author: m.Author, Status: StatusNotQueued, Reason: reason})
 	}
 	a.t.Queue = nil
 }
@@ -360,9 +360,9 @@ func (a *applier) settleNotice(id MessageID) {
 }
 
 func (a *applier) sendSucceeded(e SendSucceeded) {
-	a.takeInFlight(e.Message)
+	m, _ := a.takeInFlight(e.Message)
 	a.settleNotice(e.Message)
-	a.emit(SetStatus{Message: e.Message, Status: StatusSent})
+	a.emit(SetStatus{Message: e.Message, Author: m.Author, Status: StatusSent})
 }
 
 func (a *applier) sendFailed(e SendFailed) {
@@ -386,7 +386,7 @@ func (a *applier) sendFailed(e SendFailed) {
 		// The queue limit does not apply: the message was accepted already.
 		a.enqueue(m)
 	default:
-		a.emit(SetStatus{Message: m.ID, Status: StatusFailed, Reason: string(e.Reason)})
+		a.emit(SetStatus{Message: m.ID, Author: m.Author, Status: StatusFailed, Reason: string(e.Reason)})
 		a.notify([]EmployeeID{m.Author}, NoticeDeliveryFailed, NoticeParams{Reason: string(e.Reason)})
 	}
 }

@@ -241,15 +241,11 @@ func (s *Service) carryOut(ctx context.Context, tx Tx, c Company, rec *ThreadRec
 		if err := tx.UpdateMessage(ctx, a.Message, a.Status, a.Reason, a.Position, now); err != nil {
 			return err
 		}
-		m, err := tx.Message(ctx, a.Message)
-		if err != nil {
-			return err
+		if a.Author == "" {
+			return nil // a notice: nobody's card shows it
 		}
-		if m.From != FromEmployee || m.Author == "" {
-			return nil
-		}
-		return s.enqueue(ctx, tx, teamsLane(m.Author), JobDeliver,
-			deliverJob{Employee: m.Author, Kind: DeliverStatus, Thread: rec.ID, Message: a.Message}, now)
+		return s.enqueue(ctx, tx, teamsLane(a.Author), JobDeliver,
+			deliverJob{Employee: a.Author, Kind: DeliverStatus, Thread: rec.ID, Message: a.Message}, now)
 	case SendToConsumer:
 		return s.enqueue(ctx, tx, sendLane(rec.ID), JobSend, sendJob{Thread: rec.ID, Message: a.Message, NotAfter: a.NotAfter}, now)
 	case ShowToEmployees:
