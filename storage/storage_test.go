@@ -28,7 +28,11 @@ func TestPostgres(t *testing.T) {
 
 // sqliteFactory makes a database file in a fresh temporary directory.
 func sqliteFactory(t testing.TB) func() storetest.Backend {
-	u := "sqlite:" + filepath.Join(t.TempDir(), "data", "multiline.db")
+	return migratedFactory(t, "sqlite:"+filepath.Join(t.TempDir(), "data", "multiline.db"))
+}
+
+// migratedFactory opens handles on the database at u, migrating it on the first.
+func migratedFactory(t testing.TB, u string) func() storetest.Backend {
 	first := true
 	return func() storetest.Backend {
 		db := openDB(t, u)
@@ -55,18 +59,7 @@ func openDB(t testing.TB, u string) *storage.DB {
 // postgresFactory opens handles on a schema of the test's own.
 func postgresFactory(t testing.TB) func() storetest.Backend {
 	t.Helper()
-	u := pgtest.Schema(t)
-	first := true
-	return func() storetest.Backend {
-		db := openDB(t, u)
-		if first {
-			first = false
-			if err := db.Migrate(t.Context()); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return db
-	}
+	return migratedFactory(t, pgtest.Schema(t))
 }
 
 func withSearchPath(t testing.TB, base, schema string) string {

@@ -262,7 +262,7 @@ func (s *Server) sendMsg(_ http.ResponseWriter, r *http.Request, body []byte) ma
 	}
 	c := s.consumers[in.ToUser]
 	if c == nil {
-		return map[string]any{"errcode": 40096, "errmsg": "invalid external_userid"}
+		return errUnknownConsumer
 	}
 	switch c.state {
 	case wechat.StateEnded:
@@ -332,9 +332,9 @@ func (s *Server) stateGet(_ http.ResponseWriter, _ *http.Request, body []byte) m
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.consumers[in.ExternalUserID]
-	if c == nil || in.OpenKfID != s.cfg.OpenKfID {
-		return map[string]any{"errcode": 40096, "errmsg": "invalid external_userid"}
+	c, e := s.kfConsumerLocked(in.OpenKfID, in.ExternalUserID)
+	if e != nil {
+		return e
 	}
 	return ok(map[string]any{"service_state": int(c.state), "servicer_userid": c.servicer})
 }
@@ -351,9 +351,9 @@ func (s *Server) stateTrans(_ http.ResponseWriter, _ *http.Request, body []byte)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.consumers[in.ExternalUserID]
-	if c == nil || in.OpenKfID != s.cfg.OpenKfID {
-		return map[string]any{"errcode": 40096, "errmsg": "invalid external_userid"}
+	c, e := s.kfConsumerLocked(in.OpenKfID, in.ExternalUserID)
+	if e != nil {
+		return e
 	}
 	st := wechat.ServiceState(in.ServiceState)
 	if st < wechat.StateUntreated || st > wechat.StateEnded || (st == wechat.StateServicer) != (in.ServicerUserID != "") {
@@ -521,4 +521,16 @@ func ruleLocked(c *consumer, now time.Time, errs limitErrors) map[string]any {
 		return errs.count
 	}
 	return nil
+}
+
+// errUnknownConsumer is kf's answer for an external_userid it does not know.
+var errUnknownConsumer = map[string]any{"errcode": 40096, "errmsg": "invalid external_userid"}
+
+// kfConsumerLocked finds a consumer of the kf account, or WeChat's refusal.
+func (s *Server) kfConsumerLocked(openKfID, externalUserID string) (*consumer, map[string]any) {
+	c := s.consumers[externalUserID]
+	if c == nil || openKfID != s.cfg.OpenKfID {
+		return nil, errUnknownConsumer
+	}
+	return c, nil
 }
