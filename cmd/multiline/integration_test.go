@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +27,7 @@ type local struct {
 	app  *application
 	conn *fakeconnector.Fake
 	bf   *httptest.Server
+	logs *syncBuffer
 }
 
 func startLocal(t *testing.T, extra ...string) *local {
@@ -46,7 +48,8 @@ func startLocal(t *testing.T, extra ...string) *local {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
 	app, e, err := newServer(ctx, cfg, log)
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +66,25 @@ func startLocal(t *testing.T, extra ...string) *local {
 		app.Close()
 		bf.Close()
 	})
-	return &local{t: t, url: "http://" + ln.Addr().String(), app: app, conn: conn, bf: bf}
+	return &local{t: t, url: "http://" + ln.Addr().String(), app: app, conn: conn, bf: bf, logs: logs}
+}
+
+// syncBuffer collects the service's log for assertions.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func (l *local) post(path string, body any) *http.Response {
@@ -160,6 +181,10 @@ func TestLocalRoundTrip(t *testing.T) {
 	}
 	if replies != 1 {
 		t.Fatalf("the reply was delivered %d times: %+v", replies, l.inbox("wmZhang"))
+	}
+	// The first attempt really timed out, so the delivery above came from the retry.
+	if !strings.Contains(l.logs.String(), "kind=wechat.send") {
+		t.Fatalf("no failed send attempt was logged:\n%s", l.logs.String())
 	}
 }
 
