@@ -157,11 +157,13 @@ func (s *Service) updateEmployee(ctx context.Context, id EmployeeID, change func
 		if err != nil {
 			return err
 		}
+		before := e
 		change(&e)
 		if err := tx.SaveEmployee(ctx, e); err != nil {
 			return err
 		}
-		if !e.Blocked {
+		// Waiting deliveries go out as soon as Teams can take them again.
+		if !e.Blocked && (before.Blocked || before.Conversation != e.Conversation) {
 			return tx.WakeLane(ctx, teamsLane(e.ID))
 		}
 		return nil

@@ -65,6 +65,7 @@ func (s *Service) saveConsumer(ctx context.Context, tx Tx, in Inbound, hint Empl
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return con, err
 	}
+	known, before := err == nil, con
 	con.Company, con.ID = s.company, in.Consumer
 	if in.ConsumerName != "" {
 		con.Name = in.ConsumerName
@@ -75,36 +76,37 @@ func (s *Service) saveConsumer(ctx context.Context, tx Tx, in Inbound, hint Empl
 	if hint != "" {
 		con.RouteHint = hint
 	}
+	if known && con == before {
+		return con, nil // most messages come from a consumer we know as is
+	}
 	return con, tx.SaveConsumer(ctx, con)
 }
 
 // arrived handles a consumer coming in through a link: an opt-in request binds the
 // consumer to its thread; a personal contact link remembers whom to route them to.
 func (s *Service) arrived(ctx context.Context, tx Tx, c Company, in Inbound, now time.Time) error {
-	if in.SceneParam != "" || in.Scene != "" {
-		for _, scene := range []string{in.SceneParam, in.Scene} {
-			if scene == "" {
-				continue
-			}
-			t, err := tx.ThreadByOptInScene(ctx, s.company, scene)
-			if errors.Is(err, ErrUnknownThread) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if _, err := s.saveConsumer(ctx, tx, in, ""); err != nil {
-				return err
-			}
-			rec, err := tx.LoadThread(ctx, t)
-			if err != nil {
-				return err
-			}
-			if rec.Account == "" {
-				rec.Account = in.Account
-			}
-			return s.applyTo(ctx, tx, c, &rec, ConsumerArrivedViaOptIn{Consumer: in.Consumer}, now)
+	for _, scene := range []string{in.SceneParam, in.Scene} {
+		if scene == "" {
+			continue
 		}
+		t, err := tx.ThreadByOptInScene(ctx, s.company, scene)
+		if errors.Is(err, ErrUnknownThread) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := s.saveConsumer(ctx, tx, in, ""); err != nil {
+			return err
+		}
+		rec, err := tx.LoadThread(ctx, t)
+		if err != nil {
+			return err
+		}
+		if rec.Account == "" {
+			rec.Account = in.Account
+		}
+		return s.applyTo(ctx, tx, c, &rec, ConsumerArrivedViaOptIn{Consumer: in.Consumer}, now)
 	}
 	var hint EmployeeID
 	if in.Scene != "" {
