@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,17 +59,6 @@ func openDB(t testing.TB, u string) *storage.DB {
 func postgresFactory(t testing.TB) func() storetest.Backend {
 	t.Helper()
 	return migratedFactory(t, pgtest.Schema(t))
-}
-
-func withSearchPath(t testing.TB, base, schema string) string {
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 func TestOpenRejects(t *testing.T) {

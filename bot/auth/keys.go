@@ -35,7 +35,6 @@ type keySet struct {
 	fetchedAt  time.Time
 	lastMissAt time.Time
 	fetchMu    sync.Mutex // one fetch at a time
-	fetchCount int        // for tests and metrics
 }
 
 // lookup returns the key with this kid, fetching the keys first when they are
@@ -95,15 +94,8 @@ func (s *keySet) refresh(ctx context.Context, done func() bool) error {
 	}
 	s.mu.Lock()
 	s.keys, s.fetchedAt = keys, s.now()
-	s.fetchCount++
 	s.mu.Unlock()
 	return nil
-}
-
-func (s *keySet) fetches() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.fetchCount
 }
 
 type openIDMetadata struct {
