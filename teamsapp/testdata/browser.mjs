@@ -30,6 +30,10 @@ try {
     if (expect400 && /status of 400/.test(m.text())) return;
     errors.push("console: " + m.text());
   });
+  // Name the resource behind a "Failed to load resource" console error.
+  page.on("response", (r) => {
+    if (r.status() === 404) errors.push("404: " + r.url());
+  });
   page.setDefaultTimeout(10000);
 
   step("dev sign-in");

@@ -79,7 +79,8 @@ async function openThread(id) {
 }
 
 async function reloadThread() {
-  if (!state.current) return;
+  // While leaving, the thread's own change would trigger a reload that can only 404.
+  if (!state.current || state.current === state.leaving) return;
   try {
     state.thread = await api("GET", "/threads/" + encodeURIComponent(state.current));
   } catch (e) {
@@ -171,9 +172,10 @@ async function send(ev) {
 
 async function leave() {
   const id = state.current;
+  state.leaving = id;
   try {
     await api("POST", "/threads/" + encodeURIComponent(id) + "/leave");
-  } catch (e) { showBanner(e.message); return; }
+  } catch (e) { showBanner(e.message); return; } finally { state.leaving = null; }
   closeThread();
   await loadThreads();
 }
