@@ -16,6 +16,9 @@ const (
 	FromEmployee Party = "employee"
 	// FromSystem marks an automatic notice sent to the consumer.
 	FromSystem Party = "system"
+	// ToEmployee marks an automatic note kept in the thread for one employee
+	// (the message's Author), such as a card Teams did not take.
+	ToEmployee Party = "employee_note"
 )
 
 // MessageStatus is where a message stands. It is what an employee sees next to each

@@ -39,3 +39,30 @@ var ErrUnknownCompany = errors.New("unknown company")
 // ErrNotFound is wrapped by a Store's "no such row" errors for rows without a
 // more specific error (consumers, cursors).
 var ErrNotFound = errors.New("not found")
+
+// ErrEmployeeDisabled: an admin has not enabled WeChat for the employee, or has
+// disabled it. The bot and the tab say so plainly.
+var ErrEmployeeDisabled = errors.New("WeChat is disabled for you: ask your admin to enable it")
+
+// ErrUnsupportedContent: the company's WeChat account cannot send this kind of
+// message (an Official Account sends no files). Nothing is queued.
+var ErrUnsupportedContent = errors.New("this kind of message cannot be sent on this WeChat account")
+
+// ErrPermanent marks a failure that no retry can fix: a 4xx other than 408/429, a
+// WeChat errcode that retrying does not change, a validation error. The job runner
+// ends a job that fails this way at once: it becomes dead and its outcome is
+// settled (see Service.JobDied). Wrap with Permanent.
+var ErrPermanent = errors.New("permanent failure")
+
+// Permanent marks err as a failure no retry can fix (errors.Is(err, ErrPermanent)).
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return permanentError{err}
+}
+
+type permanentError struct{ err error }
+
+func (e permanentError) Error() string   { return e.err.Error() }
+func (e permanentError) Unwrap() []error { return []error{e.err, ErrPermanent} }

@@ -183,3 +183,74 @@ func (s *Service) PullRequested(ctx context.Context, account, token string) erro
 		return tx.SetTimer(ctx, j)
 	})
 }
+
+// Accept stores what a consumer did durably and applies it in a job, so that a
+// callback is answered within WeChat's 5 s whatever the media download or the
+// policy costs. One consumer's inbound jobs share a lane: two first messages that
+// arrive at once are applied one after the other and make one thread.
+func (s *Service) Accept(ctx context.Context, in Inbound) error {
+	if in.Consumer == "" {
+		return fmt.Errorf("bridge: accept %s: %w", in.Kind, Permanent(errors.New("no consumer")))
+	}
+	return s.tx(ctx, func(tx Tx) error {
+		return s.enqueue(ctx, tx, consumerLane(in.Consumer), JobReceive, in, s.now())
+	})
+}
+
+// runReceive applies an accepted inbound: it fetches the consumer's media and
+// profile first (outside any transaction), then applies it like a pulled page.
+func (s *Service) runReceive(ctx context.Context, j Job) error {
+	in, err := decode[Inbound](j)
+	if err != nil {
+		return Permanent(err)
+	}
+	if in.Media != nil {
+		body, err := s.wechat.FetchMedia(ctx, in.Account, *in.Media)
+		if err != nil {
+			return fmt.Errorf("fetch %s: %w", in.Media.Kind, err)
+		}
+		body.Text = in.Body.Text
+		in.Body, in.Media = body, nil
+	}
+	if err := s.withProfile(ctx, &in); err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx Tx) error {
+		if err := s.receive(ctx, tx, []Inbound{in}); err != nil {
+			return err
+		}
+		return tx.CompleteJob(ctx, j.ID)
+	})
+}
+
+// withProfile asks WeChat about a consumer the company does not know yet (their
+// name and language), before the first message is applied.
+func (s *Service) withProfile(ctx context.Context, in *Inbound) error {
+	if in.Kind != InboundMessage && in.Kind != InboundArrived {
+		return nil
+	}
+	known := false
+	if err := s.store.Tx(ctx, func(tx Tx) error {
+		_, err := tx.Consumer(ctx, s.company, in.Consumer)
+		known = err == nil
+		if errors.Is(err, ErrNotFound) {
+			err = nil
+		}
+		return err
+	}); err != nil || known {
+		return err
+	}
+	p, err := s.wechat.Profile(ctx, in.Account, in.Consumer)
+	if err != nil {
+		// The message matters more than the name: apply it without the profile.
+		s.log.Warn("consumer profile", "consumer", in.Consumer, "err", err)
+		return nil
+	}
+	if in.ConsumerName == "" {
+		in.ConsumerName = p.Name
+	}
+	if in.Language == "" {
+		in.Language = p.Language
+	}
+	return nil
+}

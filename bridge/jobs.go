@@ -26,6 +26,7 @@ func (s *Service) Handlers() map[string]JobHandler {
 		JobOptInLink:  s.runOptInLink,
 		JobEndSession: s.runEndSession,
 		JobInstall:    s.runInstall,
+		JobReceive:    s.runReceive,
 	}
 }
 

@@ -39,6 +39,9 @@ const (
 	NoticeContactReturned    NoticeKind = "contact_returned"
 	NoticeNotSentContactLeft NoticeKind = "not_sent_contact_left"
 	NoticeDeliveryFailed     NoticeKind = "delivery_failed"
+	// NoticeTeamsUndelivered is kept in the thread for one employee when Teams did
+	// not take a card for them; the tab shows it.
+	NoticeTeamsUndelivered NoticeKind = "teams_undelivered"
 )
 
 // NoticeParams are the values a notice may mention. The service resolves them to
@@ -172,6 +175,10 @@ var defaults = map[NoticeKind]template{
 	NoticeDeliveryFailed: {placeholders: []string{"{reason}"}, text: map[Language]string{
 		English:           "Your message could not be delivered to WeChat ({reason}).",
 		SimplifiedChinese: "您的消息未能送达微信（{reason}）。",
+	}},
+	NoticeTeamsUndelivered: {placeholders: []string{"{reason}"}, text: map[Language]string{
+		English:           "An update of this conversation could not be shown in Teams ({reason}). It is shown here instead.",
+		SimplifiedChinese: "此对话的一条更新未能在 Teams 中显示（{reason}），已在此处显示。",
 	}},
 }
 

@@ -180,6 +180,17 @@ type Inbound struct {
 	// (WeCom msg_send_fail).
 	FailedMessage MessageID
 	FailReason    FailReason
+	// Media names a consumer's media that is not downloaded yet (a callback that
+	// must be answered within WeChat's 5 s). The receive job fetches it with
+	// WeChatSide.FetchMedia before the message is applied.
+	Media *PendingMedia `json:",omitempty"`
+}
+
+// PendingMedia is a consumer's media item as WeChat names it, before download.
+type PendingMedia struct {
+	Kind     string // image, voice, video or file
+	MediaID  string // WeChat's media_id
+	FileName string
 }
 
 // InboundKind says what an Inbound is.
@@ -211,6 +222,22 @@ type WeChatSide interface {
 	ContactLink(ctx context.Context, account, scene, sceneParam string) (string, error)
 	// EndSession ends the consumer's WeChat session (nobody serves them any more).
 	EndSession(ctx context.Context, account string, consumer ConsumerID) error
+	// FetchMedia downloads a consumer's media item, stores it, and returns the
+	// content that refers to it.
+	FetchMedia(ctx context.Context, account string, m PendingMedia) (Content, error)
+	// CanSend reports whether the account can send body to a consumer; a refusal
+	// wraps ErrUnsupportedContent and says why.
+	CanSend(body Content) error
+	// Profile returns what WeChat tells about a consumer (Official Account
+	// user/info; kf customer/batchget). Fields WeChat does not report are empty.
+	Profile(ctx context.Context, account string, consumer ConsumerID) (Profile, error)
+}
+
+// Profile is what WeChat reports about a consumer.
+type Profile struct {
+	Name      string
+	Language  string // WeChat's language code (en, zh_CN, …); empty if not reported
+	AvatarURL string
 }
 
 // Installer installs the Teams app for an employee (Microsoft Graph), so the bot can

@@ -163,12 +163,14 @@ const (
 	JobDeliver    = "teams.deliver"
 	JobTimer      = "thread.timer"
 	JobInstall    = "teams.install"
+	JobReceive    = "wechat.receive"
 )
 
 func sendLane(t ThreadID) string               { return "send:" + string(t) }
 func teamsLane(e EmployeeID) string            { return "teams:" + string(e) }
 func timerLane(t ThreadID, k TimerKind) string { return "timer:" + string(t) + ":" + string(k) }
 func pullLane(account string) string           { return "pull:" + account }
+func consumerLane(c ConsumerID) string         { return "in:" + string(c) }
 
 type sendJob struct {
 	Thread   ThreadID  `json:"thread"`

@@ -71,6 +71,10 @@ type Tx interface {
 	WakeLane(ctx context.Context, lane string) error
 	// CompleteJob deletes a job, inside the transaction that recorded its effect.
 	CompleteJob(ctx context.Context, id int64) error
+	// BuryJob ends a job without success, inside the transaction that settled its
+	// outcome: it is kept, dead, with its attempts and last error, and never run
+	// again unless an operator retries it. Its lane moves on to the next job.
+	BuryJob(ctx context.Context, id int64, attempts int, lastErr string) error
 
 	Audit(ctx context.Context, a AuditRecord) error
 
@@ -142,6 +146,20 @@ type Job struct {
 	Payload  json.RawMessage
 	RunAt    time.Time
 	Attempts int // attempts made before this one
+	// Created is when the job was enqueued; a job older than its kind's
+	// JobLimits.MaxAge ends dead.
+	Created time.Time
+	// LastError is the failure of the last attempt (for operators).
+	LastError string
+	// Dead says the job ended without success and is kept for an operator.
+	Dead bool
+}
+
+// JobLimits bound a job's life: after MaxAttempts failed attempts, or once it is
+// older than MaxAge, a failing job ends dead instead of being retried.
+type JobLimits struct {
+	MaxAttempts int
+	MaxAge      time.Duration
 }
 
 // AuditRecord is one policy decision: the event and the actions it caused.
