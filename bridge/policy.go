@@ -27,7 +27,14 @@ type Policy struct {
 	Reserve int
 	// MaxParticipants is how many employees may share a thread.
 	MaxParticipants int
+	// ConsumerLanguage is the language of the notices consumers get: en, zh-CN,
+	// or auto (the empty value): the language WeChat reports for the consumer,
+	// else the company's default language.
+	ConsumerLanguage string
 }
+
+// ConsumerLanguageAuto is the default ConsumerLanguage.
+const ConsumerLanguageAuto = "auto"
 
 // DefaultPolicy returns the defaults of the design.
 func DefaultPolicy() Policy {
@@ -39,6 +46,8 @@ func DefaultPolicy() Policy {
 		QueueLimit:      5,
 		Reserve:         1,
 		MaxParticipants: 5,
+
+		ConsumerLanguage: ConsumerLanguageAuto,
 	}
 }
 
@@ -65,6 +74,9 @@ func (p Policy) Validate() error {
 		return bad("queue_limit must be 0..100, got %d", p.QueueLimit)
 	case p.MaxParticipants < 1 || p.MaxParticipants > 50:
 		return bad("max_participants must be 1..50, got %d", p.MaxParticipants)
+	case p.ConsumerLanguage != "" && p.ConsumerLanguage != ConsumerLanguageAuto &&
+		p.ConsumerLanguage != string(English) && p.ConsumerLanguage != string(SimplifiedChinese):
+		return bad("consumer_language must be en, zh-CN or auto, got %q", p.ConsumerLanguage)
 	}
 	return nil
 }

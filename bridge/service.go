@@ -95,6 +95,22 @@ func (s *Service) SetPolicy(ctx context.Context, p Policy, o Overrides) error {
 	})
 }
 
+// SetLanguage sets the company's default language: consumers' notices use it when
+// WeChat does not report theirs (Policy.ConsumerLanguage auto).
+func (s *Service) SetLanguage(ctx context.Context, lang Language) error {
+	if lang != English && lang != SimplifiedChinese {
+		return fmt.Errorf("%w: language must be en or zh-CN, got %q", ErrInvalidPolicy, lang)
+	}
+	return s.store.Tx(ctx, func(tx Tx) error {
+		c, err := tx.Company(ctx, s.company)
+		if err != nil {
+			return err
+		}
+		c.Language = lang
+		return tx.SaveCompany(ctx, c)
+	})
+}
+
 // tx runs fn in a store transaction and wakes the job runner after a commit.
 func (s *Service) tx(ctx context.Context, fn func(Tx) error) error {
 	if err := s.store.Tx(ctx, fn); err != nil {
@@ -286,7 +302,14 @@ func (s *Service) carryOut(ctx context.Context, tx Tx, c Company, rec *ThreadRec
 	return fmt.Errorf("unknown action %T", a)
 }
 
+// consumerLanguage is the language of the notices a thread's consumer gets: the
+// company's fixed choice, else (auto) what WeChat reported for the consumer, else
+// the company's default language.
 func (s *Service) consumerLanguage(ctx context.Context, tx Tx, c Company, rec *ThreadRecord) (Language, error) {
+	switch l := Language(c.Policy.ConsumerLanguage); l {
+	case English, SimplifiedChinese:
+		return l, nil
+	}
 	if rec.Consumer != "" {
 		con, err := tx.Consumer(ctx, rec.Company, rec.Consumer)
 		if err == nil && con.Language != "" {
