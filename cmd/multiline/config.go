@@ -26,6 +26,12 @@ type Config struct {
 	WeChatAppID, WeChatAppSecret, WeChatToken, WeChatAESKey, WeChatAPIBase string
 
 	OpenIDMetadataURL string
+	// TabOpenIDMetadataURL is where the tab's SSO token keys and issuer come from.
+	TabOpenIDMetadataURL string
+
+	// WeComOpenKfID is the company's WeChat Customer Service account; empty means
+	// the only account kf/account/list returns.
+	WeComOpenKfID string
 
 	Admins []string // Entra object ids allowed on the admin pages
 }
@@ -54,6 +60,7 @@ var settings = []Setting{
 	{Name: "WECOM_KF_SECRET", Required: "wecom-kf", Secret: true, About: "secret of the WeChat Customer Service app"},
 	{Name: "WECOM_CALLBACK_TOKEN", Required: "wecom-kf", Secret: true, About: "callback Token"},
 	{Name: "WECOM_ENCODING_AES_KEY", Required: "wecom-kf", Secret: true, About: "callback EncodingAESKey, 43 characters"},
+	{Name: "WECOM_OPEN_KFID", Default: "the only account of kf/account/list", About: "the WeChat Customer Service account (open_kfid) that links and sends use"},
 	{Name: "WECOM_API_BASE", Default: "https://qyapi.weixin.qq.com (the built-in simulator in local mode)", About: "WeCom API base URL"},
 	{Name: "WECHAT_APP_ID", Required: "official-account", About: "Official Account AppID (callback receive id)"},
 	{Name: "WECHAT_APP_SECRET", Required: "official-account", Secret: true, About: "Official Account AppSecret"},
@@ -62,6 +69,7 @@ var settings = []Setting{
 	{Name: "WECHAT_API_BASE", Default: "https://api.weixin.qq.com (the built-in simulator in local mode)", About: "Official Account API base URL"},
 	{Name: "MULTILINE_ADMINS", About: "comma-separated Entra object ids of the admins (the tab's admin page); everyone in local mode"},
 	{Name: "BOT_OPENID_METADATA_URL", Default: "https://login.botframework.com/v1/.well-known/openidconfiguration", About: "where inbound bot token keys come from"},
+	{Name: "TAB_OPENID_METADATA_URL", Default: "https://login.microsoftonline.com/{tenant}/v2.0/.well-known/openid-configuration", About: "where the tab's SSO token keys and issuer come from (sovereign clouds, tests)"},
 }
 
 // ConfigError names the one setting that stops start-up.
@@ -70,6 +78,20 @@ type ConfigError struct {
 }
 
 func (e *ConfigError) Error() string { return fmt.Sprintf("configuration: %s %s", e.Name, e.Problem) }
+
+// openKfIDRE is the shape of a WeCom kf account id.
+var openKfIDRE = regexp.MustCompile(`^[0-9A-Za-z_-]{1,64}$`)
+
+// splitList parses a comma-separated setting, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
 
 var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
@@ -113,6 +135,10 @@ func LoadConfig(getenv func(string) string, dev bool) (Config, error) {
 		WeChatAESKey:       get("WECHAT_ENCODING_AES_KEY", ""),
 		WeChatAPIBase:      get("WECHAT_API_BASE", ""),
 		OpenIDMetadataURL:  get("BOT_OPENID_METADATA_URL", "https://login.botframework.com/v1/.well-known/openidconfiguration"),
+
+		TabOpenIDMetadataURL: get("TAB_OPENID_METADATA_URL", ""),
+		WeComOpenKfID:        get("WECOM_OPEN_KFID", ""),
+		Admins:               splitList(get("MULTILINE_ADMINS", "")),
 	}
 	if dev {
 		c.Addr = get("MULTILINE_ADDR", "127.0.0.1:3978")
@@ -191,7 +217,11 @@ func (c Config) validate() error {
 	if u, err := url.Parse(c.PublicURL); err != nil || u.Host == "" || (u.Scheme != "https" && !c.Dev) {
 		return bad("MULTILINE_PUBLIC_URL", "must be an absolute https URL")
 	}
-	for name, v := range map[string]string{"WECOM_API_BASE": c.WeComAPIBase, "WECHAT_API_BASE": c.WeChatAPIBase, "BOT_OPENID_METADATA_URL": c.OpenIDMetadataURL} {
+	if c.WeComOpenKfID != "" && !openKfIDRE.MatchString(c.WeComOpenKfID) {
+		return bad("WECOM_OPEN_KFID", "must be an open_kfid such as wkAJ2GCAAAZSfhHCt7IFSvLKtMPxyJTw")
+	}
+	for name, v := range map[string]string{"WECOM_API_BASE": c.WeComAPIBase, "WECHAT_API_BASE": c.WeChatAPIBase,
+		"BOT_OPENID_METADATA_URL": c.OpenIDMetadataURL, "TAB_OPENID_METADATA_URL": c.TabOpenIDMetadataURL} {
 		if v == "" {
 			continue
 		}

@@ -50,6 +50,11 @@ func TestLoadConfig(t *testing.T) {
 		{name: "official account plaintext mode", change: map[string]string{"WECHAT_MODE": "official-account", "WECHAT_APP_ID": "wx1", "WECHAT_APP_SECRET": "x", "WECHAT_TOKEN": "y"}},
 		{name: "official account bad key", change: map[string]string{"WECHAT_MODE": "official-account", "WECHAT_APP_ID": "wx1", "WECHAT_APP_SECRET": "x", "WECHAT_TOKEN": "y", "WECHAT_ENCODING_AES_KEY": "short"}, setting: "WECHAT_ENCODING_AES_KEY"},
 		{name: "metadata url", change: map[string]string{"BOT_OPENID_METADATA_URL": "login"}, setting: "BOT_OPENID_METADATA_URL"},
+		{name: "tab metadata url", change: map[string]string{"TAB_OPENID_METADATA_URL": "login"}, setting: "TAB_OPENID_METADATA_URL"},
+		{name: "admins are object ids", change: map[string]string{"MULTILINE_ADMINS": "0b5d3c1e-6f2a-4e57-9d1c-2a3b4c5d6e7f, alice@contoso.com"}, setting: "MULTILINE_ADMINS"},
+		{name: "admins listed", change: map[string]string{"MULTILINE_ADMINS": "0b5d3c1e-6f2a-4e57-9d1c-2a3b4c5d6e7f,7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"}},
+		{name: "kf account", change: map[string]string{"WECOM_OPEN_KFID": "wkAJ2GCAAAZSfhHCt7IFSvLKtMPxyJTw"}},
+		{name: "kf account malformed", change: map[string]string{"WECOM_OPEN_KFID": "wk a/b"}, setting: "WECOM_OPEN_KFID"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
