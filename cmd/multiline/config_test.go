@@ -101,7 +101,8 @@ func TestSettingsTableCoversConfig(t *testing.T) {
 	want := []string{"MicrosoftAppId", "MicrosoftAppPassword", "MicrosoftAppTenantId", "MicrosoftAppType",
 		"MULTILINE_DATABASE_URL", "MULTILINE_ADDR", "MULTILINE_PUBLIC_URL", "WECHAT_MODE", "WECOM_CORP_ID",
 		"WECOM_KF_SECRET", "WECOM_CALLBACK_TOKEN", "WECOM_ENCODING_AES_KEY", "WECOM_API_BASE", "WECHAT_APP_ID",
-		"WECHAT_APP_SECRET", "WECHAT_TOKEN", "WECHAT_ENCODING_AES_KEY", "WECHAT_API_BASE", "BOT_OPENID_METADATA_URL"}
+		"WECHAT_APP_SECRET", "WECHAT_TOKEN", "WECHAT_ENCODING_AES_KEY", "WECHAT_API_BASE", "BOT_OPENID_METADATA_URL",
+		"WECOM_OPEN_KFID", "MULTILINE_ADMINS", "TAB_OPENID_METADATA_URL"}
 	have := map[string]bool{}
 	for _, s := range settings {
 		have[s.Name] = true
