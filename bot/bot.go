@@ -32,8 +32,15 @@ type Config struct {
 	LimitMargin time.Duration
 	// MaxBody limits inbound activities (default 256 KiB).
 	MaxBody int64
-	Log     *slog.Logger
-	Now     func() time.Time
+	// Media keeps the files and images employees send in the 1:1 chat
+	// (storage.DB implements it). Without it the bot answers such a message that
+	// files cannot be sent from the chat.
+	Media MediaStore
+	// MaxMedia limits one file or image from the chat (default DefaultMaxMedia);
+	// a bigger one is refused with a reply, before it is stored.
+	MaxMedia int64
+	Log      *slog.Logger
+	Now      func() time.Time
 }
 
 // Bot is the Teams side of MultiLine: it serves /api/messages (Messages) and
@@ -43,6 +50,7 @@ type Bot struct {
 	conn  *connector.Client
 	core  Bridge
 	cards *cards.Builder
+	media MediaStore
 	lim   *limiter
 	log   *slog.Logger
 	now   func() time.Time
@@ -73,6 +81,9 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.MaxBody == 0 {
 		cfg.MaxBody = 256 << 10
 	}
+	if cfg.MaxMedia <= 0 {
+		cfg.MaxMedia = DefaultMaxMedia
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
@@ -82,6 +93,6 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.Dev {
 		cfg.Log.Warn("bot: inbound token check is OFF (local mode); never expose this endpoint")
 	}
-	return &Bot{cfg: cfg, conn: cfg.Connector, core: cfg.Bridge, cards: cfg.Cards,
+	return &Bot{cfg: cfg, conn: cfg.Connector, core: cfg.Bridge, cards: cfg.Cards, media: cfg.Media,
 		lim: newLimiter(cfg.LimitMargin, cfg.Now), log: cfg.Log, now: cfg.Now}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"time"
 
@@ -17,8 +18,11 @@ import (
 var ErrNotInstalled = fmt.Errorf("%w: the app is not installed for this employee", bridge.ErrEmployeeUnreachable)
 
 // Deliver shows a delivery to its employee (bridge.TeamsSender). It returns a
-// *bridge.RetryAfterError when Teams throttles or keeps failing, and an error
-// wrapping bridge.ErrEmployeeUnreachable when Teams refuses this employee.
+// *bridge.RetryAfterError when Teams throttles, an error wrapping
+// bridge.ErrEmployeeUnreachable when Teams refuses this employee, an error
+// wrapping bridge.ErrPermanent when Teams refuses the request for good (so that
+// the job ends at once and the employee is told in the tab), and a plain error
+// when Teams keeps failing (the job runner retries it with backoff). See call.
 func (b *Bot) Deliver(ctx context.Context, d bridge.Delivery) error {
 	e := d.Employee
 	if e.Blocked {
@@ -80,7 +84,7 @@ func (b *Bot) deliverMessage(ctx context.Context, e *bridge.Employee, d bridge.D
 	id := prev.ActivityID
 	if ok {
 		err = b.update(ctx, e, id, act)
-		if isActivityGone(err) {
+		if isStaleActivity(err) {
 			ok, ids = false, []bridge.MessageID{d.Message.ID}
 			act = connector.Card(b.cards.Thread(cardView(d.Thread, ids, d.Message, lang)), summary(d.Thread.ConsumerName, d.Message.Text))
 		} else if err != nil {
@@ -114,7 +118,7 @@ func (b *Bot) deliverStatus(ctx context.Context, e *bridge.Employee, d bridge.De
 	}
 	act := connector.Card(b.cards.Thread(cardView(d.Thread, c.Messages, d.Message, lang)), cards.MessageStatus(lang, d.Message, d.Thread.QueueLimit))
 	err = b.update(ctx, e, c.ActivityID, act)
-	if isActivityGone(err) {
+	if isStaleActivity(err) {
 		return nil // the employee deleted the card; nothing to show it on
 	}
 	return err
@@ -171,9 +175,15 @@ func summary(name, text string) string {
 	return s
 }
 
-func isActivityGone(err error) bool {
+// isStaleActivity reports that Teams will not update a card: it is gone (404
+// other than a missing conversation) or refuses the update (400, as for a card
+// too old to change). The caller posts a new card instead, or lets it be.
+func isStaleActivity(err error) bool {
 	e, ok := connector.AsAPIError(err)
-	return ok && e.StatusCode == 404 && !e.ConversationGone()
+	if !ok || e.Op != "update" {
+		return false
+	}
+	return (e.StatusCode == http.StatusNotFound && !e.ConversationGone()) || e.StatusCode == http.StatusBadRequest
 }
 
 // post sends an activity to the employee's conversation and returns its id.
@@ -194,10 +204,20 @@ func (b *Bot) update(ctx context.Context, e *bridge.Employee, activityID string,
 	})
 }
 
-// call runs one connector operation within the rate limits and acts on Teams'
-// answers: 429 → RetryAfterError; 412/5xx → retried with backoff, then
-// RetryAfterError; 403 bot disabled or blocked → employee marked unreachable;
-// 404 ConversationNotFound → the conversation is re-created once.
+// call runs one connector operation within the rate limits and sorts Teams'
+// answer into what the job runner can do with it:
+//
+//   - 429: a *bridge.RetryAfterError with Teams' Retry-After (a deferral, not an
+//     attempt);
+//   - 408, 412, 5xx and network errors: retried here with backoff, then handed
+//     back as a plain error, which the job runner retries as an attempt;
+//   - 403 BotDisabledByAdmin / ConversationBlockedByUser: the employee is marked
+//     unreachable (bridge.ErrEmployeeUnreachable) until they interact;
+//   - 404 ConversationNotFound: the 1:1 conversation is re-created once; if that
+//     is refused, or the conversation is still not found, bridge.Permanent;
+//   - any other 4xx (400, 401 after a fresh token, 403, 404, 413 …) and a service
+//     URL the client will not call: bridge.Permanent, carrying Teams' code and
+//     message.
 func (b *Bot) call(ctx context.Context, e *bridge.Employee, op func(context.Context, bridge.ConversationRef) error) error {
 	recreated := false
 	for attempt := 0; ; attempt++ {
@@ -211,39 +231,54 @@ func (b *Bot) call(ctx context.Context, e *bridge.Employee, op func(context.Cont
 		}
 		apiErr, isAPI := connector.AsAPIError(err)
 		switch {
-		case errors.Is(err, connector.ErrBadServiceURL):
-			return err
-		case isAPI && apiErr.Throttled():
-			return &bridge.RetryAfterError{Wait: max(apiErr.RetryAfter, time.Second), Err: err}
-		case !isAPI && ctx.Err() != nil:
-			return err
-		case !isAPI || apiErr.Transient():
-			// Network errors are transient too.
-			wait := b.cfg.Backoff << attempt
-			if attempt >= b.cfg.Retries {
-				return &bridge.RetryAfterError{Wait: wait, Err: err}
+		case isAPI && apiErr.ConversationGone():
+			if recreated {
+				return bridge.Permanent(fmt.Errorf("bot: deliver to %s: the conversation is not found even after re-creating it: %w", e.ID, err))
 			}
-			if err := sleep(ctx, wait); err != nil {
-				return err
-			}
-		case apiErr.Unreachable():
-			if merr := b.core.MarkUnreachable(ctx, e.ID, apiErr.Code); merr != nil {
-				return fmt.Errorf("bot: mark unreachable: %w (after %w)", merr, err)
-			}
-			return fmt.Errorf("%w: %w", bridge.ErrEmployeeUnreachable, err)
-		case apiErr.ConversationGone() && !recreated:
 			recreated = true
-			if err := b.recreate(ctx, e); err != nil {
+			if err := b.recreate(ctx, e, err); err != nil {
 				return err
 			}
-		default:
-			return fmt.Errorf("bot: deliver to %s: %w", e.ID, err)
+			continue
+		case isAPI && apiErr.Transient(), !isAPI && ctx.Err() == nil && !errors.Is(err, connector.ErrBadServiceURL):
+			// Network errors are transient too.
+			if attempt >= b.cfg.Retries {
+				return fmt.Errorf("bot: deliver to %s: Teams failed %d times: %w", e.ID, attempt+1, err)
+			}
+			if err := sleep(ctx, b.cfg.Backoff<<attempt); err != nil {
+				return err
+			}
+			continue
 		}
+		return b.outcome(ctx, e, err)
 	}
 }
 
-// recreate opens the 1:1 conversation again and stores the new reference.
-func (b *Bot) recreate(ctx context.Context, e *bridge.Employee) error {
+// outcome turns a failure that is not retried here into what call returns.
+func (b *Bot) outcome(ctx context.Context, e *bridge.Employee, err error) error {
+	apiErr, isAPI := connector.AsAPIError(err)
+	switch {
+	case errors.Is(err, connector.ErrBadServiceURL):
+		return bridge.Permanent(fmt.Errorf("bot: deliver to %s: %w", e.ID, err))
+	case !isAPI:
+		return err // the context ended, or a network error after the retries
+	case apiErr.Throttled():
+		return &bridge.RetryAfterError{Wait: max(apiErr.RetryAfter, time.Second), Err: err}
+	case apiErr.Unreachable():
+		if merr := b.core.MarkUnreachable(ctx, e.ID, apiErr.Code); merr != nil {
+			return fmt.Errorf("bot: mark unreachable: %w (after %w)", merr, err)
+		}
+		return fmt.Errorf("%w: %w", bridge.ErrEmployeeUnreachable, err)
+	case apiErr.ClientError():
+		return bridge.Permanent(fmt.Errorf("bot: deliver to %s: Teams refused the request: %w", e.ID, err))
+	}
+	return fmt.Errorf("bot: deliver to %s: %w", e.ID, err)
+}
+
+// recreate opens the 1:1 conversation again and stores the new reference; gone
+// is the ConversationNotFound that made it necessary. A refusal that no retry
+// changes is permanent; a throttled or failing connector is retried later.
+func (b *Bot) recreate(ctx context.Context, e *bridge.Employee, gone error) error {
 	ref := e.Conversation
 	user := ref.UserID
 	if user == "" {
@@ -258,7 +293,12 @@ func (b *Bot) recreate(ctx context.Context, e *bridge.Employee) error {
 	}
 	id, err := b.conn.CreateConversation(ctx, ref.ServiceURL, connector.ConversationParams{BotID: ref.BotID, UserID: user, TenantID: tenant})
 	if err != nil {
-		return fmt.Errorf("bot: re-create conversation for %s: %w", e.ID, err)
+		// Only the create's own answer decides; the 404 that led here is told.
+		err = fmt.Errorf("the conversation was not found (%s), and re-creating it failed: %w", gone.Error(), err)
+		if apiErr, ok := connector.AsAPIError(err); (ok && apiErr.Transient()) || (!ok && ctx.Err() == nil && !errors.Is(err, connector.ErrBadServiceURL)) {
+			return fmt.Errorf("bot: deliver to %s: %w", e.ID, err)
+		}
+		return b.outcome(ctx, e, err)
 	}
 	ref.ConversationID = id
 	if err := b.core.UpdateConversation(ctx, e.ID, ref); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -95,6 +96,14 @@ func (b *Bot) installed(ctx context.Context, a *inbound, welcome bool) {
 		}
 		return
 	}
+	if !e.Enabled {
+		// Installed, but an admin has not enabled WeChat for them (yet).
+		if welcome {
+			text := disabledText(lang)
+			b.reply(ctx, a, connector.Card(b.cards.Info(text), text))
+		}
+		return
+	}
 	if welcome {
 		notice := bridge.Render(nil, bridge.NoticeEmployeeWelcome, lang, bridge.NoticeParams{}, bridge.Names{})
 		name := e.Name
@@ -106,11 +115,16 @@ func (b *Bot) installed(ctx context.Context, a *inbound, welcome bool) {
 }
 
 // employee finds the sender, keeps their conversation reference current, and
-// records the interaction (which lifts a Blocked mark).
+// records the interaction (which lifts a Blocked mark). An employee whose WeChat
+// access an admin disabled gets an error wrapping bridge.ErrEmployeeDisabled,
+// and nothing is recorded for them.
 func (b *Bot) employee(ctx context.Context, a *inbound) (bridge.Employee, error) {
 	e, err := b.core.EmployeeByTeamsUser(ctx, a.tenantID(), a.From.ID)
 	if err != nil {
 		return e, err
+	}
+	if !e.Enabled {
+		return e, fmt.Errorf("bot: employee %s: %w", e.ID, bridge.ErrEmployeeDisabled)
 	}
 	// Teams sends the display name with messages and invokes but not with the
 	// install activities, so an employee is created nameless. Notices to the
@@ -150,6 +164,11 @@ func (b *Bot) message(ctx context.Context, a *inbound) {
 		b.replyError(ctx, a, err, lang)
 		return
 	}
+	if items := a.media(); len(items) > 0 {
+		// Files and images, with the text as their caption (never a command).
+		b.mediaMessage(ctx, a, e, items, lang)
+		return
+	}
 	text := a.command()
 	switch strings.ToLower(text) {
 	case "":
@@ -180,11 +199,7 @@ func (b *Bot) message(ctx context.Context, a *inbound) {
 	}
 	t, ok := focus(e, threads)
 	if !ok {
-		if len(threads) == 0 {
-			b.reply(ctx, a, connector.Text(noThreadsText(lang)))
-		} else {
-			b.reply(ctx, a, connector.Card(b.cards.Threads(threads, cards.ChooseToSend, lang), "Which conversation?"))
-		}
+		b.askWhichThread(ctx, a, threads, lang)
 		return
 	}
 	mv, err := b.core.Send(ctx, e.ID, t.ID, bridge.Content{Text: text})
@@ -192,20 +207,41 @@ func (b *Bot) message(ctx context.Context, a *inbound) {
 		b.replyError(ctx, a, err, lang)
 		return
 	}
-	// The confirmation is the thread's card with the reply on it; it is recorded so
-	// that the message's later status ("Delivered") updates it in place.
+	b.confirm(ctx, e, t, []bridge.MessageView{mv}, lang)
+}
+
+// confirm shows what the employee sent from the chat: the thread's card with
+// their messages on it. It is recorded so that the messages' later status
+// ("Delivered") updates it in place.
+func (b *Bot) confirm(ctx context.Context, e bridge.Employee, t bridge.ThreadSummary, sent []bridge.MessageView, lang bridge.Language) {
 	if fresh, err := b.core.Thread(ctx, e.ID, t.ID); err == nil {
 		t = fresh
 	}
-	card := b.cards.Thread(cards.ThreadView{Thread: t, Messages: []bridge.MessageView{mv}, Lang: lang})
-	id, err := b.post(ctx, &e, connector.Card(card, summary(t.ConsumerName, mv.Text)))
+	ids := make([]bridge.MessageID, 0, len(sent))
+	for _, m := range sent {
+		ids = append(ids, m.ID)
+	}
+	last := sent[len(sent)-1]
+	card := b.cards.Thread(cards.ThreadView{Thread: t, Messages: sent, Lang: lang})
+	id, err := b.post(ctx, &e, connector.Card(card, summary(t.ConsumerName, messageSummary(last))))
 	if err != nil {
 		b.log.Error("bot: confirm send", "err", err)
 		return
 	}
-	if err := b.core.SaveCard(ctx, Card{Employee: e.ID, Thread: t.ID, ActivityID: id, Messages: []bridge.MessageID{mv.ID}, UpdatedAt: b.now()}); err != nil {
+	if err := b.core.SaveCard(ctx, Card{Employee: e.ID, Thread: t.ID, ActivityID: id, Messages: ids, UpdatedAt: b.now()}); err != nil {
 		b.log.Error("bot: save card", "err", err)
 	}
+}
+
+// messageSummary is a message's text, or its file name when it has no text.
+func messageSummary(m bridge.MessageView) string {
+	if m.Text == "" && m.Media != nil {
+		if m.Media.FileName != "" {
+			return m.Media.FileName
+		}
+		return m.Media.Kind
+	}
+	return m.Text
 }
 
 // focus is the thread plain text goes to: the one in focus if it is still open,

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -10,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
 	"github.com/multiline/multiline/bot/cards"
 	"github.com/multiline/multiline/bot/connector"
 	"github.com/multiline/multiline/bot/fakeconnector"
@@ -17,11 +21,29 @@ import (
 )
 
 type env struct {
-	bot  *Bot
-	fake *fakeconnector.Fake
-	srv  *httptest.Server
-	core *memBridge
-	now  *manualClock
+	bot   *Bot
+	fake  *fakeconnector.Fake
+	srv   *httptest.Server
+	core  *memBridge
+	media *memMedia
+	now   *manualClock
+}
+
+// envOptions vary the test bot: a bearer token the fake connector demands (and
+// the bot's credential hands out), a bridge that offers SendChecker, a media
+// limit.
+type envOptions struct {
+	clock    bool
+	token    string
+	checker  bool
+	maxMedia int64
+}
+
+// staticCredential hands out one token.
+type staticCredential struct{ token string }
+
+func (c staticCredential) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	return azcore.AccessToken{Token: c.token, ExpiresOn: time.Now().Add(time.Hour)}, nil
 }
 
 // manualClock is used where time decides behaviour (coalescing); the rate limiter
@@ -36,14 +58,28 @@ func (c *manualClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu
 
 func newEnv(t testing.TB, clock bool) *env {
 	t.Helper()
-	fake := fakeconnector.New(fakeconnector.Options{})
+	return newEnvWith(t, envOptions{clock: clock})
+}
+
+func newEnvWith(t testing.TB, o envOptions) *env {
+	t.Helper()
+	fake := fakeconnector.New(fakeconnector.Options{Token: o.token})
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
-	en := &env{fake: fake, srv: srv, core: newMemBridge()}
-	cfg := Config{Dev: true, Connector: connector.New(connector.Options{}), Bridge: en.core,
+	en := &env{fake: fake, srv: srv, core: newMemBridge(), media: &memMedia{}}
+	copts := connector.Options{}
+	if o.token != "" {
+		copts.Credential = staticCredential{o.token}
+	}
+	var core Bridge = en.core
+	if o.checker {
+		core = checkingBridge{en.core}
+	}
+	cfg := Config{Dev: true, Connector: connector.New(copts), Bridge: core,
 		Cards: cards.New(cards.Config{AppID: "app"}), Backoff: 5 * time.Millisecond,
+		Media: en.media, MaxMedia: o.maxMedia,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if clock {
+	if o.clock {
 		en.now = &manualClock{t: time.Now()}
 		cfg.Now = en.now.Now
 	}

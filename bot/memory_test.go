@@ -23,6 +23,10 @@ type memBridge struct {
 	unreachable []string
 	seq         int
 	enabled     bool // EmployeeInstalled enables unknown users
+	// refuse, if set, is asked by Send (and CheckSend) before it accepts a body,
+	// as the WeChat side's CanSend is by the bridge.
+	refuse func(bridge.Content) error
+	checks int // CheckSend calls
 }
 
 func newMemBridge() *memBridge {
@@ -152,12 +156,15 @@ func (m *memBridge) Send(_ context.Context, id bridge.EmployeeID, tid bridge.Thr
 	if !slices.Contains(m.members[tid], id) {
 		return bridge.MessageView{}, bridge.ErrNotParticipant
 	}
-	if body.Text == "" {
-		return bridge.MessageView{}, bridge.ErrEmptyMessage
+	if err := m.acceptable(body); err != nil {
+		return bridge.MessageView{}, err
 	}
 	m.seq++
 	mv := bridge.MessageView{ID: bridge.MessageID(fmt.Sprintf("%s-e%d", tid, m.seq)), Thread: tid, From: bridge.FromEmployee,
 		Text: body.Text, Status: bridge.StatusSent, At: time.Now()}
+	if body.MediaKind != "" {
+		mv.Media = &bridge.MediaView{Kind: body.MediaKind, FileName: body.FileName, URL: "/tab/media/" + body.MediaRef}
+	}
 	if t.Status == bridge.StatusInactive {
 		t.Queued++
 		mv.Status, mv.Position = bridge.StatusQueued, t.Queued
@@ -165,6 +172,66 @@ func (m *memBridge) Send(_ context.Context, id bridge.EmployeeID, tid bridge.Thr
 	t.Messages = append(t.Messages, mv)
 	m.sent = append(m.sent, body)
 	return mv, nil
+}
+
+// acceptable is Send's validation of a body (m.mu held).
+func (m *memBridge) acceptable(body bridge.Content) error {
+	if body.Text == "" && body.MediaKind == "" {
+		return bridge.ErrEmptyMessage
+	}
+	if len(body.Text) > bridge.MaxTextBytes {
+		return bridge.ErrMessageTooLong
+	}
+	if m.refuse != nil {
+		return m.refuse(body)
+	}
+	return nil
+}
+
+// checkingBridge is a memBridge that also offers SendChecker, as a bridge that
+// checks uploads before a byte is stored does.
+type checkingBridge struct{ *memBridge }
+
+func (c checkingBridge) CheckSend(_ context.Context, id bridge.EmployeeID, tid bridge.ThreadID, body bridge.Content) error {
+	m := c.memBridge
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.checks++
+	if m.threads[tid] == nil {
+		return bridge.ErrUnknownThread
+	}
+	if !slices.Contains(m.members[tid], id) {
+		return bridge.ErrNotParticipant
+	}
+	return m.acceptable(body)
+}
+
+// memMedia is an in-memory MediaStore.
+type memMedia struct {
+	mu    sync.Mutex
+	items map[string]storedMedia
+}
+
+type storedMedia struct {
+	company, contentType, fileName string
+	data                           []byte
+}
+
+func (s *memMedia) PutMedia(_ context.Context, company, contentType, fileName string, data []byte) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.items == nil {
+		s.items = map[string]storedMedia{}
+	}
+	ref := fmt.Sprintf("m%d", len(s.items)+1)
+	s.items[ref] = storedMedia{company, contentType, fileName, slices.Clone(data)}
+	return ref, nil
+}
+
+func (s *memMedia) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.items)
 }
 
 func (m *memBridge) Leave(_ context.Context, id bridge.EmployeeID, tid bridge.ThreadID) error {

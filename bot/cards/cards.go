@@ -144,7 +144,17 @@ func (b *Builder) message(m bridge.MessageView, t bridge.ThreadSummary, lang bri
 		if who == "" {
 			who = tr(lang, lYou)
 		}
-		line := "**" + who + "**: " + m.Text
+		text := m.Text
+		if m.Media != nil {
+			// The employee's own file, named only: its link would need the tab's
+			// sign-in, which a card in the chat does not have.
+			name := m.Media.FileName
+			if name == "" {
+				name = tr(lang, lImage)
+			}
+			text = strings.TrimSpace(text + " " + tr(lang, lAttached, name))
+		}
+		line := "**" + who + "**: " + text
 		out = append(out, textBlock(line, "spacing", "Medium"))
 		if s := MessageStatus(lang, m, t.QueueLimit); s != "" {
 			color := "Good"

@@ -35,6 +35,8 @@ func allCards(t *testing.T) map[string]Card {
 		out[p+"message file"] = b.Thread(ThreadView{Thread: sampleThread(bridge.StatusActive), Messages: []bridge.MessageView{file}, Lang: lang})
 		out[p+"coalesced with earlier"] = b.Thread(ThreadView{Thread: sampleThread(bridge.StatusActive), Messages: []bridge.MessageView{consumer, image, file}, Earlier: 2, Lang: lang})
 		out[p+"reply queued"] = b.Thread(ThreadView{Thread: sampleThread(bridge.StatusInactive), Messages: []bridge.MessageView{consumer, queued}, Lang: lang})
+		ownFile := bridge.MessageView{ID: "t1-5", Thread: "t1", From: bridge.FromEmployee, Text: "the contract", Media: &bridge.MediaView{Kind: "file", FileName: "contract.pdf", URL: "/tab/media/m3"}, Status: bridge.StatusSent}
+		out[p+"reply with a file"] = b.Thread(ThreadView{Thread: sampleThread(bridge.StatusActive), Messages: []bridge.MessageView{consumer, ownFile}, Lang: lang})
 		out[p+"reply delivered"] = b.Thread(ThreadView{Thread: sampleThread(bridge.StatusActive), Messages: []bridge.MessageView{consumer, sent}, Note: "note", Lang: lang})
 		out[p+"closed thread"] = b.Thread(ThreadView{Thread: sampleThread(bridge.StatusClosed), Messages: []bridge.MessageView{consumer}, Lang: lang})
 		var many []bridge.MessageView

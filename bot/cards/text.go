@@ -37,6 +37,7 @@ const (
 	lQueueCount     = "queue_count"
 	lImage          = "image"
 	lMedia          = "media"
+	lAttached       = "attached"
 	lNotice         = "notice"
 	lParticipants   = "participants"
 	lStatusActive   = "st_active"
@@ -76,6 +77,7 @@ var labels = map[string][2]string{ // [English, Simplified Chinese]
 	lQueueCount:     {"%d of %d queued", "已排队 %d / %d"},
 	lImage:          {"Image", "图片"},
 	lMedia:          {"Open %s", "打开%s"},
+	lAttached:       {"(file: %s)", "（文件：%s）"},
 	lNotice:         {"MultiLine", "MultiLine"},
 	lParticipants:   {"With %s", "参与者：%s"},
 	lStatusActive:   {"Active", "进行中"},

@@ -96,54 +96,89 @@ func (c *Client) do(ctx context.Context, op, method, serviceURL, path string, in
 		return fmt.Errorf("%w: %q is not https", ErrBadServiceURL, serviceURL)
 	}
 	u := strings.TrimSuffix(base.String(), "/") + "/" + path
-	var body io.Reader
+	var payload []byte
 	if in != nil {
-		b, err := json.Marshal(in)
+		if payload, err = json.Marshal(in); err != nil {
+			return fmt.Errorf("bot connector %s: %w", op, err)
+		}
+	}
+	var used string // the token of the previous try
+	for try := 0; ; try++ {
+		var body io.Reader
+		if in != nil {
+			body = bytes.NewReader(payload)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, u, body)
 		if err != nil {
 			return fmt.Errorf("bot connector %s: %w", op, err)
 		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, body)
-	if err != nil {
-		return fmt.Errorf("bot connector %s: %w", op, err)
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	}
-	req.Header.Set("Accept", "application/json")
-	if c.opts.Credential != nil {
-		tok, err := c.opts.Credential.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{Scope}, TenantID: c.opts.TenantID})
+		if in != nil {
+			req.Header.Set("Content-Type", "application/json; charset=utf-8")
+		}
+		req.Header.Set("Accept", "application/json")
+		tok, err := c.token(ctx)
 		if err != nil {
-			return fmt.Errorf("bot connector %s: outbound token: %w", op, err)
+			return fmt.Errorf("bot connector %s: %w", op, err)
 		}
-		req.Header.Set("Authorization", "Bearer "+tok.Token)
+		if tok != "" {
+			if try > 0 && tok == used {
+				// The connector refused this very token and the credential has no
+				// other: asking again cannot help.
+				return &APIError{Op: op, StatusCode: http.StatusUnauthorized, Code: "Unauthorized",
+					Message: "the Bot Connector refused the bot's token, and a fresh one is the same"}
+			}
+			used = tok
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		resp, err := c.http.Do(req)
+		if err != nil {
+			return fmt.Errorf("bot connector %s: %w", op, err)
+		}
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusUnauthorized && tok != "" && try == 0 {
+			// A token Teams refuses may have been revoked or rotated before its
+			// expiry: ask the credential once more. azidentity hands out a new
+			// token when its cached one is no longer valid.
+			continue
+		}
+		if resp.StatusCode < 200 || resp.StatusCode > 299 {
+			return apiError(op, resp, raw)
+		}
+		if out != nil && len(bytes.TrimSpace(raw)) > 0 {
+			if err := json.Unmarshal(raw, out); err != nil {
+				return fmt.Errorf("bot connector %s: response: %w", op, err)
+			}
+		}
+		return nil
 	}
-	resp, err := c.http.Do(req)
+}
+
+// token returns the outbound bearer token, or "" without a credential.
+func (c *Client) token(ctx context.Context) (string, error) {
+	if c.opts.Credential == nil {
+		return "", nil
+	}
+	tok, err := c.opts.Credential.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{Scope}, TenantID: c.opts.TenantID})
 	if err != nil {
-		return fmt.Errorf("bot connector %s: %w", op, err)
+		return "", fmt.Errorf("outbound token: %w", err)
 	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		e := &APIError{Op: op, StatusCode: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
-		var eb struct {
-			Error struct {
-				Code    string `json:"code"`
-				Message string `json:"message"`
-			} `json:"error"`
-		}
-		if json.Unmarshal(raw, &eb) == nil {
-			e.Code, e.Message = eb.Error.Code, eb.Error.Message
-		}
-		return e
+	return tok.Token, nil
+}
+
+// apiError reads Teams' error body ({"error":{"code":…,"message":…}}).
+func apiError(op string, resp *http.Response, raw []byte) *APIError {
+	e := &APIError{Op: op, StatusCode: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+	var eb struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
 	}
-	if out != nil && len(bytes.TrimSpace(raw)) > 0 {
-		if err := json.Unmarshal(raw, out); err != nil {
-			return fmt.Errorf("bot connector %s: response: %w", op, err)
-		}
+	if json.Unmarshal(raw, &eb) == nil {
+		e.Code, e.Message = clip(eb.Error.Code), clip(eb.Error.Message)
 	}
-	return nil
+	return e
 }
 
 func isLoopback(host string) bool {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -111,16 +113,21 @@ func TestTypedErrors(t *testing.T) {
 		transient   bool
 		unreachable bool
 		gone        bool
+		client      bool // a 4xx that no retry changes
 	}{
 		{name: "429", fail: fakeconnector.Failure{Status: 429, Code: "Throttled", RetryAfter: 3 * time.Second}, wantStatus: 429, wantCode: "Throttled", retryAfter: 3 * time.Second, throttled: true},
+		{name: "408", fail: fakeconnector.Failure{Status: 408}, wantStatus: 408, transient: true},
 		{name: "412", fail: fakeconnector.Failure{Status: 412, Code: "PreconditionFailed"}, wantStatus: 412, wantCode: "PreconditionFailed", transient: true},
+		{name: "500", fail: fakeconnector.Failure{Status: 500, Code: "ServiceError"}, wantStatus: 500, wantCode: "ServiceError", transient: true},
+		{name: "400", fail: fakeconnector.Failure{Status: 400, Code: "BadArgument"}, wantStatus: 400, wantCode: "BadArgument", client: true},
+		{name: "413", fail: fakeconnector.Failure{Status: 413, Code: "MessageSizeTooBig"}, wantStatus: 413, wantCode: "MessageSizeTooBig", client: true},
 		{name: "502", fail: fakeconnector.Failure{Status: 502, Code: "BadGateway"}, wantStatus: 502, wantCode: "BadGateway", transient: true},
 		{name: "503", fail: fakeconnector.Failure{Status: 503}, wantStatus: 503, transient: true},
 		{name: "504", fail: fakeconnector.Failure{Status: 504}, wantStatus: 504, transient: true},
-		{name: "bot disabled", fail: fakeconnector.Failure{Status: 403, Code: "BotDisabledByAdmin"}, wantStatus: 403, wantCode: "BotDisabledByAdmin", unreachable: true},
-		{name: "blocked", fail: fakeconnector.Failure{Status: 403, Code: "ConversationBlockedByUser"}, wantStatus: 403, wantCode: "ConversationBlockedByUser", unreachable: true},
-		{name: "other 403", fail: fakeconnector.Failure{Status: 403, Code: "Forbidden"}, wantStatus: 403, wantCode: "Forbidden"},
-		{name: "conversation gone", fail: fakeconnector.Failure{Status: 404, Code: "ConversationNotFound"}, wantStatus: 404, wantCode: "ConversationNotFound", gone: true},
+		{name: "bot disabled", fail: fakeconnector.Failure{Status: 403, Code: "BotDisabledByAdmin"}, wantStatus: 403, wantCode: "BotDisabledByAdmin", unreachable: true, client: true},
+		{name: "blocked", fail: fakeconnector.Failure{Status: 403, Code: "ConversationBlockedByUser"}, wantStatus: 403, wantCode: "ConversationBlockedByUser", unreachable: true, client: true},
+		{name: "other 403", fail: fakeconnector.Failure{Status: 403, Code: "Forbidden"}, wantStatus: 403, wantCode: "Forbidden", client: true},
+		{name: "conversation gone", fail: fakeconnector.Failure{Status: 404, Code: "ConversationNotFound"}, wantStatus: 404, wantCode: "ConversationNotFound", gone: true, client: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -137,7 +144,7 @@ func TestTypedErrors(t *testing.T) {
 			if e.StatusCode != tc.wantStatus || e.Code != tc.wantCode || e.RetryAfter != tc.retryAfter {
 				t.Errorf("got %+v", e)
 			}
-			if e.Throttled() != tc.throttled || e.Transient() != tc.transient || e.Unreachable() != tc.unreachable || e.ConversationGone() != tc.gone {
+			if e.Throttled() != tc.throttled || e.Transient() != tc.transient || e.Unreachable() != tc.unreachable || e.ConversationGone() != tc.gone || e.ClientError() != tc.client {
 				t.Errorf("classification of %+v wrong", e)
 			}
 		})
@@ -178,5 +185,60 @@ func TestNewCredential(t *testing.T) {
 		if err != nil && !errors.Is(err, connector.ErrIncompleteSettings) {
 			t.Errorf("error not typed: %v", err)
 		}
+	}
+}
+
+// rotatingToken hands out the tokens in order, then the last one again.
+type rotatingToken struct {
+	mu     sync.Mutex
+	tokens []string
+	calls  int
+}
+
+func (r *rotatingToken) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	tok := r.tokens[min(r.calls, len(r.tokens)-1)]
+	r.calls++
+	return azcore.AccessToken{Token: tok, ExpiresOn: time.Now().Add(time.Hour)}, nil
+}
+
+// A 401 is tried once more with a fresh token; when the credential has no other,
+// the 401 stands, and no error names a token.
+func TestUnauthorizedRetriesWithFreshToken(t *testing.T) {
+	cases := []struct {
+		name     string
+		tokens   []string
+		ok       bool
+		requests int
+	}{
+		{"revoked token replaced", []string{"tok-old", "tok-new"}, true, 2},
+		{"no other token", []string{"tok-old"}, false, 1},
+		{"fresh token refused too", []string{"tok-old", "tok-other"}, false, 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := fakeconnector.New(fakeconnector.Options{Token: "tok-new"})
+			fake.AddConversation("a:1", "t", "29:u")
+			srv := httptest.NewServer(fake)
+			defer srv.Close()
+			c := connector.New(connector.Options{Credential: &rotatingToken{tokens: tc.tokens}, TenantID: "t"})
+			_, err := c.SendActivity(context.Background(), srv.URL, "a:1", connector.Text("x"))
+			if (err == nil) != tc.ok {
+				t.Fatalf("err = %v", err)
+			}
+			if n := len(fake.Requests()); n != tc.requests {
+				t.Errorf("%d requests, want %d", n, tc.requests)
+			}
+			if err != nil {
+				e, ok := connector.AsAPIError(err)
+				if !ok || e.StatusCode != 401 || !e.ClientError() {
+					t.Errorf("err = %#v", err)
+				}
+				if strings.Contains(err.Error(), "tok-") {
+					t.Errorf("error names a token: %v", err)
+				}
+			}
+		})
 	}
 }

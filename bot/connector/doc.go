@@ -1,6 +1,7 @@
 // Package connector is a small client of the Bot Connector REST API (v3) as
 // Microsoft Teams serves it: create a 1:1 conversation, send, update and delete
-// activities.
+// activities, and download what a user sent the bot (Download: the bot's token
+// goes only to the connector's own host).
 //
 // It sends its own trimmed activity JSON rather than msbotbuilder-go's
 // schema.Activity, whose zero time.Time and struct fields are serialized despite

@@ -42,13 +42,22 @@ func (e *APIError) Error() string {
 // Throttled reports a 429.
 func (e *APIError) Throttled() bool { return e.StatusCode == http.StatusTooManyRequests }
 
-// Transient reports a status Microsoft says to retry with backoff.
+// Transient reports a status Microsoft says to retry with backoff: 408, 412 and
+// the service's own failures (5xx).
 func (e *APIError) Transient() bool {
 	switch e.StatusCode {
-	case http.StatusPreconditionFailed, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+	case http.StatusRequestTimeout, http.StatusPreconditionFailed:
 		return true
 	}
-	return false
+	return e.StatusCode >= 500
+}
+
+// ClientError reports a refusal of the request itself (a 4xx other than 408,
+// 412 and 429): sending it again unchanged gets the same answer. Callers that can
+// change something first (re-create a conversation, post instead of update)
+// check the more specific reports before this one.
+func (e *APIError) ClientError() bool {
+	return e.StatusCode >= 400 && e.StatusCode < 500 && !e.Transient() && !e.Throttled()
 }
 
 // Unreachable reports that the user cannot be messaged until they act: the bot was
@@ -61,6 +70,17 @@ func (e *APIError) Unreachable() bool {
 // ConversationGone reports that the conversation no longer exists.
 func (e *APIError) ConversationGone() bool {
 	return e.StatusCode == http.StatusNotFound && e.Code == CodeConversationNotFound
+}
+
+// maxMessage bounds the error message kept from a response body, so that an
+// unexpected page (a proxy's HTML) cannot flood a log line.
+const maxMessage = 300
+
+func clip(s string) string {
+	if r := []rune(s); len(r) > maxMessage {
+		return string(r[:maxMessage]) + "…"
+	}
+	return s
 }
 
 // AsAPIError returns the *APIError in err's chain, if any.

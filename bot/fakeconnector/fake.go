@@ -2,8 +2,10 @@
 // behaves like Teams where the bot can tell: it enforces Teams' per-conversation
 // and per-tenant rate limits (429 with Retry-After), assigns activity ids, answers
 // unknown conversations with 404 ConversationNotFound, checks the bearer token when
-// told to, and returns 403/404/412/5xx with Teams' error bodies on demand. It
-// records every request it receives.
+// told to, and returns 4xx/5xx with Teams' error bodies on demand, once, a few
+// times or forever. It also serves attachments the way the connector keeps images
+// pasted into a personal chat (GET /v3/attachments/{id}/views/original, behind the
+// bearer token). It records every request it receives.
 package fakeconnector
 
 import (
@@ -47,12 +49,16 @@ type Options struct {
 
 // Failure is an error the fake returns instead of serving a request.
 type Failure struct {
-	Op           string // "create", "send", "update", "delete", or "" for any
+	Op           string // "create", "send", "update", "delete", "attachment", or "" for any
 	Conversation string // "" for any
 	Status       int
 	Code         string        // Teams' error code in the body
+	Message      string        // Teams' error message in the body; "injected failure" if empty
 	RetryAfter   time.Duration // sets Retry-After (for 429)
 	Times        int           // how many requests fail; 1 if zero
+	// Forever keeps the failure in place however many requests it answers (a
+	// conversation Teams refuses for good); Times is then ignored.
+	Forever bool
 }
 
 // Request is one request the fake received.
@@ -78,6 +84,11 @@ type Activity struct {
 	Deleted bool
 }
 
+type attachment struct {
+	contentType string
+	data        []byte
+}
+
 type conversation struct {
 	tenant, user string
 	activities   []*Activity
@@ -95,6 +106,7 @@ type Fake struct {
 	tenTimes  map[string][]time.Time
 	failures  []*Failure
 	requests  []Request
+	files     map[string]attachment
 	nextID    int
 	throttled int
 }
@@ -111,7 +123,7 @@ func New(opts Options) *Fake {
 	if now == nil {
 		now = time.Now
 	}
-	return &Fake{opts: opts, now: now, convs: map[string]*conversation{},
+	return &Fake{opts: opts, now: now, convs: map[string]*conversation{}, files: map[string]attachment{},
 		convTimes: map[string][]time.Time{}, tenTimes: map[string][]time.Time{}}
 }
 
@@ -127,6 +139,18 @@ func (f *Fake) DropConversation(id string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	delete(f.convs, id)
+}
+
+// AddAttachment stores content as the connector keeps an image a user pasted into
+// the chat, and returns the path of its URL (/v3/attachments/{id}/views/original)
+// to append to the fake's address.
+func (f *Fake) AddAttachment(contentType string, data []byte) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.nextID++
+	id := fmt.Sprintf("0-att-%d", f.nextID)
+	f.files[id] = attachment{contentType: contentType, data: slices.Clone(data)}
+	return "/v3/attachments/" + id + "/views/original"
 }
 
 // Fail queues a failure; queued failures are used in order, first match wins.
@@ -204,6 +228,28 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for i := range parts {
 		parts[i], _ = url.PathUnescape(parts[i]) // ids hold ':', '@', ';'
 	}
+	if len(parts) == 5 && parts[0] == "v3" && parts[1] == "attachments" && parts[3] == "views" && r.Method == http.MethodGet {
+		rec.Op = "attachment"
+		if f.opts.Token != "" && rec.Authorization != "Bearer "+f.opts.Token {
+			fail(http.StatusUnauthorized, "Unauthorized", "Authorization has been denied for this request.")
+			return
+		}
+		if fl := f.takeFailure(rec.Op, ""); fl != nil {
+			fail(fl.Status, fl.Code, fl.message())
+			return
+		}
+		a, ok := f.files[parts[2]]
+		if !ok {
+			fail(http.StatusNotFound, "NotFound", "no such attachment")
+			return
+		}
+		rec.Status = http.StatusOK
+		f.requests = append(f.requests, rec)
+		w.Header().Set("Content-Type", a.contentType)
+		w.Header().Set("Content-Length", strconv.Itoa(len(a.data)))
+		w.Write(a.data)
+		return
+	}
 	// Routes: v3/conversations, v3/conversations/{id}/activities[/{aid}]
 	if len(parts) < 2 || parts[0] != "v3" || parts[1] != "conversations" {
 		fail(http.StatusNotFound, "NotFound", "no such route")
@@ -236,7 +282,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if fl.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(fl.RetryAfter.Seconds()))))
 		}
-		fail(fl.Status, fl.Code, "injected failure")
+		fail(fl.Status, fl.Code, fl.message())
 		return
 	}
 
@@ -314,6 +360,9 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (f *Fake) takeFailure(op, conv string) *Failure {
 	for i, fl := range f.failures {
 		if (fl.Op == "" || fl.Op == op) && (fl.Conversation == "" || fl.Conversation == conv) {
+			if fl.Forever {
+				return fl
+			}
 			fl.Times--
 			if fl.Times <= 0 {
 				f.failures = slices.Delete(f.failures, i, i+1)
@@ -322,6 +371,13 @@ func (f *Fake) takeFailure(op, conv string) *Failure {
 		}
 	}
 	return nil
+}
+
+func (fl *Failure) message() string {
+	if fl.Message != "" {
+		return fl.Message
+	}
+	return "injected failure"
 }
 
 // admit counts a request against the limits and returns how long the caller must
