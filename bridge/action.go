@@ -89,8 +89,8 @@ type NotifyEmployees struct {
 	Params NoticeParams
 }
 
-// ScheduleTimer sets the thread's timer of this kind to fire at At, replacing any
-// earlier one of the same kind. For is echoed back in TimerFired.
+// ScheduleTimer adds a timer of this kind to fire at At; a CancelTimers before it
+// removes the earlier ones. For is echoed back in TimerFired.
 type ScheduleTimer struct {
 	Timer TimerKind
 	At    time.Time

@@ -170,9 +170,18 @@ func (a *applier) consumerMessage(e ConsumerMessage) error {
 	a.emit(RecordMessage{Message: id, Seq: seq, From: FromConsumer, Body: e.Body, Status: StatusReceived})
 
 	prev := a.t.Status
-	// Any consumer message reopens WeChat's window, #LEAVE included. Sends still in
-	// flight may reach WeChat after this message, where they count: keep them counted.
-	a.t.LastConsumerAt = a.now
+	// Any consumer message reopens WeChat's window, #LEAVE included, from the time
+	// WeChat says it was sent (a late pull must not lengthen the window). A message
+	// pulled after a newer one does not move the window back. Sends still in flight
+	// may reach WeChat after this message, where they count: keep them counted.
+	at := e.SentAt
+	if at.IsZero() || at.After(a.now) {
+		at = a.now
+	}
+	if at.Before(a.t.LastConsumerAt) {
+		at = a.t.LastConsumerAt
+	}
+	a.t.LastConsumerAt = at
 	a.t.Sends, a.t.Streak = len(a.t.InFlight)+len(a.t.InFlightNotices), 0
 	a.t.OnHoldNoticeSent, a.t.ParticipantsChanged = false, false
 
@@ -201,8 +210,10 @@ func (a *applier) consumerMessage(e ConsumerMessage) error {
 	}
 
 	a.t.Status = StatusActive
-	a.emit(ScheduleTimer{Timer: Timer24h, At: a.now.Add(a.p.ReminderAfter), For: a.now},
-		ScheduleTimer{Timer: Timer48h, At: a.now.Add(a.p.Window), For: a.now})
+	// Timers that are overdue already (a late pull) fire at once, in this order.
+	a.emit(CancelTimers{},
+		ScheduleTimer{Timer: Timer24h, At: at.Add(a.p.ReminderAfter), For: at},
+		ScheduleTimer{Timer: Timer48h, At: at.Add(a.p.Window), For: at})
 	switch prev {
 	case StatusNew, StatusUnrouted:
 		a.noticeToConsumer(NoticeConsumerWelcome, NoticeParams{})
@@ -213,6 +224,11 @@ func (a *applier) consumerMessage(e ConsumerMessage) error {
 	case StatusClosed:
 		a.noticeToConsumer(NoticeConsumerWelcome, NoticeParams{})
 		a.notifyAll(NoticeContactReturned, NoticeParams{})
+	}
+	if !a.windowOpen() {
+		// Pulled after its window closed: WeChat takes nothing more from us, and
+		// the consumer notices above were not sent.
+		a.goInactive()
 	}
 	a.flush()
 	return nil
@@ -368,6 +384,10 @@ func (a *applier) sendSucceeded(e SendSucceeded) {
 func (a *applier) sendFailed(e SendFailed) {
 	m, employeeMsg := a.takeInFlight(e.Message)
 	a.settleNotice(e.Message)
+	if !employeeMsg && !e.SentAt.IsZero() {
+		a.lateFailure(e)
+		return
+	}
 	switch e.Reason {
 	case FailWindowClosed, FailSessionEnded:
 		// WeChat knows better than our clock: no send is possible until the consumer writes.
@@ -388,5 +408,24 @@ func (a *applier) sendFailed(e SendFailed) {
 	default:
 		a.emit(SetStatus{Message: m.ID, Author: m.Author, Status: StatusFailed, Reason: string(e.Reason)})
 		a.notify([]EmployeeID{m.Author}, NoticeDeliveryFailed, NoticeParams{Reason: string(e.Reason)})
+	}
+}
+
+// lateFailure handles a send WeChat accepted and later reported as failed
+// (msg_send_fail). The message ends failed and its author is told; the window is
+// closed only if the failure concerns the current one.
+func (a *applier) lateFailure(e SendFailed) {
+	if !e.SentAt.Before(a.t.LastConsumerAt) {
+		switch e.Reason {
+		case FailWindowClosed, FailSessionEnded:
+			a.t.Sends = a.p.SendsPerWindow
+			a.goInactive()
+		case FailCountUsed:
+			a.t.Sends = a.p.SendsPerWindow
+		}
+	}
+	a.emit(SetStatus{Message: e.Message, Author: e.Author, Status: StatusFailed, Reason: string(e.Reason)})
+	if e.Author != "" {
+		a.notify([]EmployeeID{e.Author}, NoticeDeliveryFailed, NoticeParams{Reason: string(e.Reason)})
 	}
 }

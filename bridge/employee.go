@@ -84,12 +84,17 @@ func (s *Service) Employee(ctx context.Context, id EmployeeID) (Employee, error)
 // bot cannot reach yet enqueues the app's install for them; the service process
 // whose Installer is attached (Graph) carries it out, so `multiline admin enable`
 // works too.
+//
+// Disabling means it: the employee leaves every thread (colleagues and the
+// consumer get the policy's notices; a thread with nobody left goes back to
+// routing), their pending Teams deliveries end, and the pool no longer routes to
+// them. Enabling them again restores access, not the old threads.
 func (s *Service) SetEmployeeEnabled(ctx context.Context, id EmployeeID, enabled bool) error {
-	if err := s.updateEmployee(ctx, id, func(e *Employee) { e.Enabled = enabled }); err != nil {
-		return err
-	}
 	if !enabled {
-		return nil
+		return s.disable(ctx, id)
+	}
+	if err := s.updateEmployee(ctx, id, func(e *Employee) { e.Enabled = true }); err != nil {
+		return err
 	}
 	return s.tx(ctx, func(tx Tx) error {
 		e, err := tx.Employee(ctx, id)
@@ -177,15 +182,22 @@ func (s *Service) enabledEmployee(ctx context.Context, tx Tx, e EmployeeID) (Com
 		return Company{}, err
 	}
 	if !emp.Enabled {
-		return Company{}, fmt.Errorf("%w: WeChat is not enabled for %s", ErrUnknownEmployee, emp.Name)
+		return Company{}, ErrEmployeeDisabled
 	}
 	return tx.Company(ctx, s.company)
 }
 
 // employeeEvent applies an employee's event to a thread they may see.
 func (s *Service) employeeEvent(ctx context.Context, e EmployeeID, t ThreadID, ev Event) ([]Action, error) {
+	return s.employeeEvents(ctx, e, t, ev)
+}
+
+// employeeEvents applies an employee's events to a thread in one transaction:
+// all of them happen, or none.
+func (s *Service) employeeEvents(ctx context.Context, e EmployeeID, t ThreadID, evs ...Event) ([]Action, error) {
 	var acts []Action
 	err := s.tx(ctx, func(tx Tx) error {
+		acts = nil
 		c, err := s.enabledEmployee(ctx, tx, e)
 		if err != nil {
 			return err
@@ -194,23 +206,55 @@ func (s *Service) employeeEvent(ctx context.Context, e EmployeeID, t ThreadID, e
 		if err != nil {
 			return err
 		}
-		acts, err = s.applyActs(ctx, tx, c, &rec, ev, s.now())
-		return err
+		now := s.now()
+		for _, ev := range evs {
+			a, err := s.applyActs(ctx, tx, c, &rec, ev, now)
+			if err != nil {
+				return err
+			}
+			acts = append(acts, a...)
+		}
+		return nil
 	})
 	return acts, err
 }
 
+// CanSend reports whether the company's WeChat account can send body; a refusal
+// wraps ErrUnsupportedContent and says why. The tab asks before it stores an upload.
+func (s *Service) CanSend(body Content) error {
+	if body.MediaRef == "" && body.MediaKind == "" || s.wechat == nil {
+		return nil
+	}
+	return s.wechat.CanSend(body)
+}
+
 // Send accepts an employee's message for a thread. The message is sent, queued or
 // marked not queued according to the policy; the returned view says which.
+//
+// A caption sent with media reaches the consumer as its own text message after
+// the media, and counts as a send; both are decided in one transaction. Media the
+// WeChat account cannot send is refused before anything is queued.
 func (s *Service) Send(ctx context.Context, e EmployeeID, t ThreadID, body Content) (MessageView, error) {
-	acts, err := s.employeeEvent(ctx, e, t, EmployeeSend{Employee: e, Body: body})
+	if err := s.CanSend(body); err != nil {
+		return MessageView{}, err
+	}
+	events := []Event{EmployeeSend{Employee: e, Body: body}}
+	if body.MediaRef != "" && body.Text != "" {
+		if len(body.Text) > MaxTextBytes {
+			return MessageView{}, ErrMessageTooLong
+		}
+		media, caption := body, Content{Text: body.Text}
+		media.Text = ""
+		events = []Event{EmployeeSend{Employee: e, Body: media}, EmployeeSend{Employee: e, Body: caption}}
+	}
+	acts, err := s.employeeEvents(ctx, e, t, events...)
 	if err != nil {
 		return MessageView{}, err
 	}
 	var id MessageID
 	for _, a := range acts {
-		if r, ok := a.(RecordMessage); ok && r.From == FromEmployee {
-			id = r.Message
+		if r, ok := a.(RecordMessage); ok && r.From == FromEmployee && id == "" {
+			id = r.Message // the first: the media when a caption followed it
 		}
 	}
 	var v MessageView
@@ -301,4 +345,41 @@ func (s *Service) CompanySettings(ctx context.Context) (Company, error) {
 		return err
 	})
 	return c, err
+}
+
+func (s *Service) disable(ctx context.Context, id EmployeeID) error {
+	return s.tx(ctx, func(tx Tx) error {
+		e, err := tx.Employee(ctx, id)
+		if err != nil {
+			return err
+		}
+		c, err := tx.Company(ctx, s.company)
+		if err != nil {
+			return err
+		}
+		threads, err := tx.ThreadsOf(ctx, id)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		for _, r := range threads {
+			rec, err := tx.LoadThread(ctx, r.ID)
+			if err != nil {
+				return err
+			}
+			if !rec.IsParticipant(id) {
+				continue
+			}
+			if err := s.applyTo(ctx, tx, c, &rec, EmployeeLeave{Employee: id}, now); err != nil {
+				return fmt.Errorf("bridge: disable %s: leave %s: %w", id, rec.ID, err)
+			}
+		}
+		e.Enabled, e.Focus = false, ""
+		if err := tx.SaveEmployee(ctx, e); err != nil {
+			return err
+		}
+		// Deliveries already decided (and the notices of the leaves above) are not
+		// for someone who may no longer use WeChat; the tab shows them nothing.
+		return tx.CancelLanes(ctx, teamsLane(id))
+	})
 }

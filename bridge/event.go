@@ -13,6 +13,9 @@ type ConsumerMessage struct {
 	Consumer ConsumerID
 	Body     Content
 	Assign   EmployeeID
+	// SentAt is when WeChat says the consumer sent it (send_time). WeChat's
+	// window runs from then, not from when we pulled it. Zero means now.
+	SentAt time.Time
 }
 
 // ConsumerArrivedViaOptIn: the consumer came in through this thread's opt-in link
@@ -54,6 +57,12 @@ type SendSucceeded struct{ Message MessageID }
 type SendFailed struct {
 	Message MessageID
 	Reason  FailReason
+	// For a failure WeChat reports after it accepted the send (msg_send_fail):
+	// SentAt is when it was accepted and Author who wrote it. A failure of a send
+	// accepted before the consumer's last message belongs to an earlier window
+	// and leaves the current one alone.
+	SentAt time.Time
+	Author EmployeeID
 }
 
 // FailReason is why WeChat refused a send, in the policy's terms.

@@ -51,7 +51,19 @@ func (s *Service) receiveOne(ctx context.Context, tx Tx, c Company, in Inbound) 
 		if err != nil {
 			return err
 		}
-		return s.applyTo(ctx, tx, c, &rec, SendFailed{Message: in.FailedMessage, Reason: in.FailReason}, now)
+		ev := SendFailed{Message: in.FailedMessage, Reason: in.FailReason}
+		m, err := tx.Message(ctx, in.FailedMessage)
+		if errors.Is(err, ErrUnknownMessage) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if m.Status == StatusSent {
+			// Accepted earlier; WeChat reports its failure now.
+			ev.SentAt, ev.Author = m.UpdatedAt, m.Author
+		}
+		return s.applyTo(ctx, tx, c, &rec, ev, now)
 	case InboundArrived:
 		return s.arrived(ctx, tx, c, in, now)
 	case InboundMessage:
@@ -141,7 +153,7 @@ func (s *Service) consumerMessage(ctx context.Context, tx Tx, c Company, in Inbo
 	if in.Account != "" {
 		rec.Account = in.Account
 	}
-	ev := ConsumerMessage{Consumer: in.Consumer, Body: in.Body}
+	ev := ConsumerMessage{Consumer: in.Consumer, Body: in.Body, SentAt: in.At}
 	if len(rec.Participants) == 0 && !IsLeaveCommand(in.Body.Text) {
 		if ev.Assign, err = s.route(ctx, tx, con, now); err != nil {
 			return err

@@ -9,7 +9,7 @@ import (
 )
 
 // maxSendAttempts is how many times a send is tried (with the same msgid, so WeChat
-// delivers it at most once) before it is reported as failed.
+// delivers it at most once) before it ends dead and is reported as failed.
 const maxSendAttempts = 8
 
 // unreachablePause is how long deliveries to an employee whom Teams refuses wait
@@ -62,10 +62,15 @@ func (s *Service) runSend(ctx context.Context, j Job) error {
 		return err
 	}
 	var out OutboundMessage
+	settled := false
 	err = s.store.Tx(ctx, func(tx Tx) error {
 		m, err := tx.Message(ctx, p.Message)
 		if err != nil {
 			return err
+		}
+		if m.Status != StatusSending {
+			settled = true // its outcome is recorded already (a job that died, then ran again)
+			return nil
 		}
 		rec, err := tx.LoadThread(ctx, p.Thread)
 		if err != nil {
@@ -74,7 +79,7 @@ func (s *Service) runSend(ctx context.Context, j Job) error {
 		out = OutboundMessage{ID: m.ID, Company: rec.Company, Consumer: rec.Consumer, Account: rec.Account, Body: m.Body}
 		return nil
 	})
-	if err != nil {
+	if err != nil || settled {
 		return err
 	}
 	if !s.now().Before(p.NotAfter) {
@@ -83,19 +88,16 @@ func (s *Service) runSend(ctx context.Context, j Job) error {
 	}
 	err = s.wechat.Send(ctx, out)
 	var se *SendError
-	var ra *RetryAfterError
 	switch {
 	case err == nil:
 		return s.settle(ctx, j, p.Thread, SendSucceeded{Message: p.Message})
 	case errors.As(err, &se):
 		return s.settle(ctx, j, p.Thread, SendFailed{Message: p.Message, Reason: se.Reason})
-	case errors.As(err, &ra):
-		return err
-	case j.Attempts+1 >= maxSendAttempts:
-		s.log.Warn("send failed after retries", "message", p.Message, "err", err)
-		return s.settle(ctx, j, p.Thread, SendFailed{Message: p.Message, Reason: FailTransient})
 	default:
-		return err // retried with backoff, same msgid
+		// Retried with the same msgid (after the wait a RetryAfterError asks for, or
+		// with backoff); when its limits are reached the job dies and JobDied
+		// settles the message as failed.
+		return err
 	}
 }
 
@@ -123,8 +125,8 @@ func (s *Service) runDeliver(ctx context.Context, j Job) error {
 		if err != nil {
 			return err
 		}
-		if emp.Conversation.ConversationID == "" && emp.Conversation.ServiceURL == "" {
-			skip = true // not installed: the tab shows it; nothing to post
+		if !emp.Enabled || emp.Conversation.ConversationID == "" && emp.Conversation.ServiceURL == "" {
+			skip = true // disabled, or not installed: the tab shows it; nothing to post
 			return nil
 		}
 		rec, err := tx.LoadThread(ctx, p.Thread)
@@ -132,7 +134,7 @@ func (s *Service) runDeliver(ctx context.Context, j Job) error {
 			return err
 		}
 		d = Delivery{Employee: emp, Kind: p.Kind, Notice: p.Notice, Lang: ParseLanguage(emp.Locale)}
-		if d.Thread, err = s.summary(ctx, tx, c, rec, false); err != nil {
+		if d.Thread, err = s.summary(ctx, tx, c, rec, emp.ID, false); err != nil {
 			return err
 		}
 		if p.Message != "" {

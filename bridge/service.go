@@ -182,11 +182,11 @@ const (
 	JobReceive    = "wechat.receive"
 )
 
-func sendLane(t ThreadID) string               { return "send:" + string(t) }
-func teamsLane(e EmployeeID) string            { return "teams:" + string(e) }
-func timerLane(t ThreadID, k TimerKind) string { return "timer:" + string(t) + ":" + string(k) }
-func pullLane(account string) string           { return "pull:" + account }
-func consumerLane(c ConsumerID) string         { return "in:" + string(c) }
+func sendLane(t ThreadID) string       { return "send:" + string(t) }
+func teamsLane(e EmployeeID) string    { return "teams:" + string(e) }
+func timerLane(t ThreadID) string      { return "timer:" + string(t) + ":" }
+func pullLane(account string) string   { return "pull:" + account }
+func consumerLane(c ConsumerID) string { return "in:" + string(c) }
 
 type sendJob struct {
 	Thread   ThreadID  `json:"thread"`
@@ -283,13 +283,11 @@ func (s *Service) carryOut(ctx context.Context, tx Tx, c Company, rec *ThreadRec
 		}
 		return nil
 	case ScheduleTimer:
-		j, err := job(timerLane(rec.ID, a.Timer), JobTimer, timerJob{Thread: rec.ID, Timer: a.Timer, For: a.For}, a.At)
-		if err != nil {
-			return err
-		}
-		return tx.SetTimer(ctx, j)
+		// A thread's timers share one lane, so overdue ones fire in order (the
+		// 24 h notice before the 48 h one); CancelTimers precedes them.
+		return s.enqueue(ctx, tx, timerLane(rec.ID), JobTimer, timerJob{Thread: rec.ID, Timer: a.Timer, For: a.For}, a.At)
 	case CancelTimers:
-		return tx.CancelLanes(ctx, "timer:"+string(rec.ID)+":")
+		return tx.CancelLanes(ctx, timerLane(rec.ID))
 	case CreateOptInLink:
 		// On the employee's lane, so the link exists before the opt-in notice is shown.
 		return s.enqueue(ctx, tx, teamsLane(a.Employee), JobOptInLink, optInJob{Thread: rec.ID, Employee: a.Employee}, now)

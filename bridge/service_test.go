@@ -24,6 +24,9 @@ type wechatDouble struct {
 	failNext  error
 	pages     []bridge.PullBatch
 	links     int
+	noFiles   bool                                 // an Official Account: no file messages
+	profiles  map[bridge.ConsumerID]bridge.Profile // what WeChat reports about consumers
+	media     []bridge.OutboundMessage             // media sends, in order
 }
 
 func (w *wechatDouble) Send(_ context.Context, m bridge.OutboundMessage) error {
@@ -35,9 +38,31 @@ func (w *wechatDouble) Send(_ context.Context, m bridge.OutboundMessage) error {
 	}
 	if !w.seen[m.ID] {
 		w.seen[m.ID] = true
-		w.delivered[m.Consumer] = append(w.delivered[m.Consumer], m.Body.Text)
+		text := m.Body.Text
+		if m.Body.MediaRef != "" {
+			text = "[" + m.Body.MediaKind + " " + m.Body.FileName + "]"
+			w.media = append(w.media, m)
+		}
+		w.delivered[m.Consumer] = append(w.delivered[m.Consumer], text)
 	}
 	return nil
+}
+
+func (w *wechatDouble) FetchMedia(_ context.Context, _ string, m bridge.PendingMedia) (bridge.Content, error) {
+	return bridge.Content{MediaKind: m.Kind, MediaRef: "ref-" + m.MediaID, FileName: m.FileName}, nil
+}
+
+func (w *wechatDouble) CanSend(body bridge.Content) error {
+	if w.noFiles && body.MediaKind == "file" {
+		return fmt.Errorf("%w: an Official Account cannot send files", bridge.ErrUnsupportedContent)
+	}
+	return nil
+}
+
+func (w *wechatDouble) Profile(_ context.Context, _ string, c bridge.ConsumerID) (bridge.Profile, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.profiles[c], nil
 }
 
 func (w *wechatDouble) Pull(context.Context, string, string, string) (bridge.PullBatch, error) {

@@ -24,7 +24,8 @@ func (s *Service) view(ctx context.Context, tx Tx, m MessageRecord) (MessageView
 	return v, nil
 }
 
-func (s *Service) summary(ctx context.Context, tx Tx, c Company, rec ThreadRecord, history bool) (ThreadSummary, error) {
+// summary is a thread as viewer sees it: notes kept for another employee are left out.
+func (s *Service) summary(ctx context.Context, tx Tx, c Company, rec ThreadRecord, viewer EmployeeID, history bool) (ThreadSummary, error) {
 	sum := ThreadSummary{ID: rec.ID, Status: rec.Status, Queued: len(rec.Queue), QueueLimit: c.Policy.QueueLimit,
 		OptInLink: rec.OptInLink, LastAt: rec.UpdatedAt}
 	if rec.Consumer != "" {
@@ -59,6 +60,9 @@ func (s *Service) summary(ctx context.Context, tx Tx, c Company, rec ThreadRecor
 		return sum, err
 	}
 	for _, m := range msgs {
+		if m.From == ToEmployee && m.Author != viewer {
+			continue
+		}
 		v, err := s.view(ctx, tx, m)
 		if err != nil {
 			return sum, err
@@ -91,7 +95,7 @@ func (s *Service) Threads(ctx context.Context, e EmployeeID) ([]ThreadSummary, e
 			return err
 		}
 		for _, r := range recs {
-			sum, err := s.summary(ctx, tx, c, r, false)
+			sum, err := s.summary(ctx, tx, c, r, e, false)
 			if err != nil {
 				return err
 			}
@@ -117,7 +121,7 @@ func (s *Service) Thread(ctx context.Context, e EmployeeID, t ThreadID) (ThreadS
 		if !rec.IsParticipant(e) {
 			return ErrUnknownThread
 		}
-		out, err = s.summary(ctx, tx, c, rec, true)
+		out, err = s.summary(ctx, tx, c, rec, e, true)
 		return err
 	})
 	return out, err
