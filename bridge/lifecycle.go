@@ -129,7 +129,7 @@ func (s *Service) recordUndelivered(ctx context.Context, tx Tx, p deliverJob, ca
 	lang := ParseLanguage(emp.Locale)
 	params := NoticeParams{Reason: teamsReason(cause)}
 	text := Render(c.Overrides, NoticeTeamsUndelivered, lang, params, Names{})
-	m := MessageRecord{ID: MessageIDFor(rec.ID, rec.Seq), Thread: rec.ID, Seq: rec.Seq, From: FromSystem, Author: p.Employee,
+	m := MessageRecord{ID: MessageIDFor(rec.ID, rec.Seq), Thread: rec.ID, Seq: rec.Seq, From: ToEmployee, Author: p.Employee,
 		Notice: NoticeTeamsUndelivered, Text: text, Body: Content{Text: text}, Status: StatusFailed, Reason: params.Reason,
 		At: now, UpdatedAt: now}
 	rec.UpdatedAt = now

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/multiline/multiline/bridge"
+	"github.com/multiline/multiline/storage"
 )
 
 func (f *fixture) messages(e bridge.EmployeeID, t bridge.ThreadID) []bridge.MessageView {
@@ -225,5 +226,95 @@ func TestServiceConsumerLanguage(t *testing.T) {
 				t.Errorf("employee preview %q, want %q", preview, want)
 			}
 		})
+	}
+}
+
+// A send that WeChat refuses for good ends dead at once: the message is failed
+// with a reason, its author is told, and the thread's next send is not held up.
+func TestServicePermanentSendFailure(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	alice := f.employee("alice")
+	f.consumerWrites("c1", "m1", "hi")
+	f.drain()
+	th := f.onlyThread(alice)
+	f.wechat.failNext = bridge.Permanent(errors.New("wechat: errcode 40003: invalid openid"))
+	v, err := f.svc.Send(ctx, alice, th.ID, bridge.Content{Text: "doomed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.drain()
+	var got bridge.MessageView
+	for _, m := range f.messages(alice, th.ID) {
+		if m.ID == v.ID {
+			got = m
+		}
+	}
+	if got.Status != bridge.StatusFailed || got.Reason == "" {
+		t.Errorf("message %+v, want failed with a reason", got)
+	}
+	if !slices.Contains(f.teams.notices(alice), bridge.NoticeDeliveryFailed) {
+		t.Errorf("alice was not told: %v", f.teams.notices(alice))
+	}
+	dead, err := f.db.Jobs(ctx, storage.JobFilter{Dead: true})
+	if err != nil || len(dead) != 1 || dead[0].Kind != bridge.JobSend || !strings.Contains(dead[0].LastError, "40003") {
+		t.Fatalf("dead jobs %+v (%v)", dead, err)
+	}
+	if _, err := f.svc.Send(ctx, alice, th.ID, bridge.Content{Text: "next"}); err != nil {
+		t.Fatal(err)
+	}
+	f.drain()
+	if inbox := f.wechat.inbox("c1"); inbox[len(inbox)-1] != "next" {
+		t.Errorf("the next send did not go out: %q", inbox)
+	}
+}
+
+// A card Teams refuses for good ends dead at once; the employee's next card
+// follows, and the tab shows the employee (only them) what was not shown.
+func TestServicePermanentTeamsRefusal(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	alice := f.employee("alice")
+	f.consumerWrites("c1", "m1", "hi")
+	f.drain()
+	th := f.onlyThread(alice)
+	bob := f.employee("bob")
+	if err := f.svc.AddParticipant(ctx, alice, th.ID, bob); err != nil {
+		t.Fatal(err)
+	}
+	f.drain()
+	f.teams.refuse = func(d bridge.Delivery) error {
+		if d.Employee.ID == alice && strings.Contains(d.Message.Text, "poison") {
+			return bridge.Permanent(errors.New("teams: 400 BadArgument"))
+		}
+		return nil
+	}
+	f.consumerWrites("c1", "m2", "poison")
+	f.consumerWrites("c1", "m3", "after")
+	f.drain()
+	var shown []string
+	f.teams.mu.Lock()
+	for _, d := range f.teams.got {
+		if d.Employee.ID == alice && d.Kind == bridge.DeliverConsumerMessage {
+			shown = append(shown, d.Message.Text)
+		}
+	}
+	f.teams.mu.Unlock()
+	if !slices.Contains(shown, "after") {
+		t.Errorf("the next card did not follow: %q", shown)
+	}
+	note := func(e bridge.EmployeeID) bool {
+		for _, m := range f.messages(e, th.ID) {
+			if m.From == bridge.ToEmployee && m.Notice == bridge.NoticeTeamsUndelivered && m.Status == bridge.StatusFailed {
+				return true
+			}
+		}
+		return false
+	}
+	if !note(alice) {
+		t.Error("the tab does not show alice what Teams refused")
+	}
+	if note(bob) {
+		t.Error("bob sees a note meant for alice")
 	}
 }

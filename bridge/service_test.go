@@ -95,11 +95,18 @@ func (w *wechatDouble) inbox(c bridge.ConsumerID) []string {
 type teamsDouble struct {
 	mu  sync.Mutex
 	got []bridge.Delivery
+	// refuse, if set, is Teams' answer to a delivery (nil: accepted).
+	refuse func(bridge.Delivery) error
 }
 
 func (t *teamsDouble) Deliver(_ context.Context, d bridge.Delivery) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.refuse != nil {
+		if err := t.refuse(d); err != nil {
+			return err
+		}
+	}
 	t.got = append(t.got, d)
 	return nil
 }
@@ -166,7 +173,7 @@ func (f *fixture) drain() {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- f.db.RunJobs(ctx, f.svc.Handlers(), storage.RunOptions{Now: f.now, PollInterval: 5 * time.Millisecond, Workers: 2})
+		done <- f.db.RunJobs(ctx, f.svc.Handlers(), storage.RunOptions{Now: f.now, PollInterval: 5 * time.Millisecond, Workers: 2, OnDead: f.svc.JobDied})
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
