@@ -295,6 +295,9 @@ func TestDeliveryFailures(t *testing.T) {
 			if err != nil && strings.Contains(err.Error(), token) {
 				t.Errorf("the error carries the bearer token: %v", err)
 			}
+			if strings.Contains(en.logs.String(), token) {
+				t.Errorf("the log carries the bearer token:\n%s", en.logs)
+			}
 			for _, w := range tc.errHas {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not say %q", err, w)

@@ -1,5 +1,8 @@
 // Package bot is MultiLine's Microsoft Teams bot: the /api/messages endpoint
-// (token check, install handling, chat commands, card actions) and the proactive
-// delivery of WeChat messages and notices to employees (bridge.TeamsSender),
-// within Teams' rate limits.
+// (token check, install handling, chat commands, card actions, files and images
+// sent in the 1:1 chat) and the proactive delivery of WeChat messages and notices
+// to employees (bridge.TeamsSender), within Teams' rate limits. Every answer of
+// the Bot Connector ends as an outcome the job runner can act on: done, deferred
+// (429), retried (408/412/5xx, network), unreachable (bot blocked or disabled) or
+// permanent (any other refusal).
 package bot

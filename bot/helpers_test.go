@@ -1,9 +1,9 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
@@ -27,6 +27,25 @@ type env struct {
 	core  *memBridge
 	media *memMedia
 	now   *manualClock
+	logs  *syncBuffer // everything the bot logged
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // envOptions vary the test bot: a bearer token the fake connector demands (and
@@ -66,7 +85,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 	fake := fakeconnector.New(fakeconnector.Options{Token: o.token})
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
-	en := &env{fake: fake, srv: srv, core: newMemBridge(), media: &memMedia{}}
+	en := &env{fake: fake, srv: srv, core: newMemBridge(), media: &memMedia{}, logs: &syncBuffer{}}
 	copts := connector.Options{}
 	if o.token != "" {
 		copts.Credential = staticCredential{o.token}
@@ -78,7 +97,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 	cfg := Config{Dev: true, Connector: connector.New(copts), Bridge: core,
 		Cards: cards.New(cards.Config{AppID: "app"}), Backoff: 5 * time.Millisecond,
 		Media: en.media, MaxMedia: o.maxMedia,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Log: slog.New(slog.NewTextHandler(en.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	if o.clock {
 		en.now = &manualClock{t: time.Now()}
 		cfg.Now = en.now.Now
@@ -94,7 +113,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 // employee adds an installed employee with a conversation in the fake.
 func (en *env) employee(id string) bridge.Employee {
 	conv := "a:conv-" + id
-	e := bridge.Employee{ID: bridge.EmployeeID(id), TenantID: "tenant", TeamsUserID: "29:" + id, Name: id, Enabled: true,
+	e := bridge.Employee{ID: bridge.EmployeeID(id), Company: "c1", TenantID: "tenant", TeamsUserID: "29:" + id, Name: id, Enabled: true,
 		Conversation: bridge.ConversationRef{ServiceURL: en.srv.URL + "/", ConversationID: conv, BotID: "28:app", TenantID: "tenant", UserID: "29:" + id}}
 	en.fake.AddConversation(conv, "tenant", "29:"+id)
 	en.core.addEmployee(e)

@@ -235,6 +235,9 @@ func TestFilesFromTheChat(t *testing.T) {
 				if m.contentType != tc.want.storedCT || len(m.data) != tc.want.storedLen || m.company != string(e.Company) {
 					t.Errorf("stored %q, %d bytes, company %q", m.contentType, len(m.data), m.company)
 				}
+				if len(sent) > 0 && m.fileName != sent[0].FileName {
+					t.Errorf("stored as %q, sent as %q", m.fileName, sent[0].FileName)
+				}
 			}
 			reqs := host.requests()
 			if len(reqs) != tc.want.fetched {
@@ -255,6 +258,9 @@ func TestFilesFromTheChat(t *testing.T) {
 				if strings.Contains(got, botToken) || strings.Contains(got, "T0KEN-in-link") {
 					t.Errorf("reply shows a credential: %s", got)
 				}
+			}
+			if logs := en.logs.String(); strings.Contains(logs, botToken) || strings.Contains(logs, "T0KEN-in-link") {
+				t.Errorf("the log shows a credential:\n%s", logs)
 			}
 		})
 	}

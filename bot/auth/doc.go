@@ -9,4 +9,9 @@
 // activity's serviceUrl; the activity's channel must be among the endorsements of
 // the key that signed the token. Single-tenant bots also accept tokens issued by
 // their own Entra tenant, and only that tenant.
+//
+// The JWT itself is checked by golang-jwt. The key cache (keys.go) is this
+// package's own: it serves what JWKS libraries such as keyfunc/jwkset do not,
+// the Bot Framework's per-key channel endorsements and the OpenID metadata
+// document in front of the JWKS, and it rate-limits refreshes on unknown key ids.
 package auth

@@ -93,3 +93,47 @@ func repeat(n int, d time.Duration) []time.Duration {
 	}
 	return out
 }
+
+// A Forever failure answers every matching request with Teams' error body, and
+// leaves other conversations alone.
+func TestForeverFailure(t *testing.T) {
+	f := New(Options{NoLimits: true})
+	f.AddConversation("a:1", "t", "u")
+	f.AddConversation("a:2", "t", "v")
+	f.Fail(Failure{Conversation: "a:1", Status: 400, Code: "BadArgument", Message: "Unknown activity type", Forever: true})
+	for range 5 {
+		w := send(f, "a:1")
+		if w.Code != 400 || !strings.Contains(w.Body.String(), `{"error":{"code":"BadArgument","message":"Unknown activity type"}}`) {
+			t.Fatalf("got %d %s", w.Code, w.Body)
+		}
+	}
+	if w := send(f, "a:2"); w.Code != http.StatusCreated {
+		t.Fatalf("other conversation: %d", w.Code)
+	}
+}
+
+// Attachments are served behind the token, with their content type.
+func TestAttachments(t *testing.T) {
+	f := New(Options{Token: "tok"})
+	path := f.AddAttachment("image/png", []byte("png"))
+	get := func(authz string) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest(http.MethodGet, path, nil)
+		if authz != "" {
+			r.Header.Set("Authorization", authz)
+		}
+		f.ServeHTTP(w, r)
+		return w
+	}
+	if w := get(""); w.Code != http.StatusUnauthorized {
+		t.Errorf("without token: %d", w.Code)
+	}
+	if w := get("Bearer tok"); w.Code != 200 || w.Body.String() != "png" || w.Header().Get("Content-Type") != "image/png" {
+		t.Errorf("with token: %d %q %q", w.Code, w.Body, w.Header().Get("Content-Type"))
+	}
+	w := httptest.NewRecorder()
+	f.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/v3/attachments/nope/views/original", nil))
+	if w.Code != http.StatusUnauthorized {
+		t.Errorf("unknown attachment without token: %d", w.Code)
+	}
+}
