@@ -49,7 +49,7 @@ func (s *syncBuffer) String() string {
 }
 
 // envOptions vary the test bot: a bearer token the fake connector demands (and
-// the bot's credential hands out), a bridge that offers SendChecker, a media
+// the bot's credential hands out), a bridge that offers ContentChecker, a media
 // limit.
 type envOptions struct {
 	clock    bool

@@ -24,14 +24,17 @@ type MediaStore interface {
 	PutMedia(ctx context.Context, company, contentType, fileName string, data []byte) (ref string, err error)
 }
 
-// SendChecker is optional on a Bridge: it reports whether Send would accept body
-// from e in t (participant, thread state, what the company's WeChat account can
-// send, caption length) without sending anything. body.MediaRef is empty: the
-// media is not stored yet. When the Bridge offers it, the bot asks before it
-// downloads or stores a byte of a file, so that a refused file leaves nothing
-// behind; without it, Send's refusal comes after the file is stored.
-type SendChecker interface {
-	CheckSend(ctx context.Context, e bridge.EmployeeID, t bridge.ThreadID, body bridge.Content) error
+// ContentChecker is optional on a Bridge (bridge.Service has it, and so does
+// the cmd/multiline adapter that embeds it): CanSend reports whether the
+// company's WeChat account can send body at all, a refusal wrapping
+// bridge.ErrUnsupportedContent (an Official Account sends no files). body.MediaRef
+// is empty: the media is not stored yet. When the Bridge offers it, the bot asks
+// before it downloads or stores a byte of a file, so that a refused file leaves
+// nothing behind; without it, Send's refusal comes after the file is stored. The
+// rest of what Send checks the bot knows beforehand: the thread is one of the
+// employee's open threads, and the caption's length.
+type ContentChecker interface {
+	CanSend(body bridge.Content) error
 }
 
 // FileDownloadInfoType is the content type of a file a user attaches in a
@@ -188,8 +191,8 @@ func (b *Bot) mediaMessage(ctx context.Context, a *inbound, e bridge.Employee, i
 
 // sendMedia checks, downloads, stores and sends one item.
 func (b *Bot) sendMedia(ctx context.Context, a *inbound, e bridge.Employee, t bridge.ThreadID, it mediaItem, body bridge.Content) (bridge.MessageView, error) {
-	if c, ok := b.core.(SendChecker); ok {
-		if err := c.CheckSend(ctx, e.ID, t, body); err != nil {
+	if c, ok := b.core.(ContentChecker); ok {
+		if err := c.CanSend(body); err != nil {
 			return bridge.MessageView{}, err
 		}
 	}

@@ -142,7 +142,7 @@ func TestFilesFromTheChat(t *testing.T) {
 			msg: func(en *env, e bridge.Employee, host *httptest.Server) map[string]any {
 				return withAttachments(en, e, "", fileAttachment(host, "contract.pdf", "pdf"))
 			},
-			// Without a SendChecker the file is stored before the bridge refuses it.
+			// Without a ContentChecker the file is stored before the bridge refuses it.
 			want: want{stored: 1, fetched: 1, replyHas: []string{"cannot send files"}},
 		},
 		{

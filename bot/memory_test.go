@@ -23,10 +23,9 @@ type memBridge struct {
 	unreachable []string
 	seq         int
 	enabled     bool // EmployeeInstalled enables unknown users
-	// refuse, if set, is asked by Send (and CheckSend) before it accepts a body,
+	// refuse, if set, is asked by Send (and CanSend) before it accepts a body,
 	// as the WeChat side's CanSend is by the bridge.
 	refuse func(bridge.Content) error
-	checks int // CheckSend calls
 }
 
 func newMemBridge() *memBridge {
@@ -188,23 +187,22 @@ func (m *memBridge) acceptable(body bridge.Content) error {
 	return nil
 }
 
-// checkingBridge is a memBridge that also offers SendChecker, as a bridge that
-// checks uploads before a byte is stored does.
+// checkingBridge is a memBridge that also offers ContentChecker, as
+// bridge.Service does.
 type checkingBridge struct{ *memBridge }
 
-func (c checkingBridge) CheckSend(_ context.Context, id bridge.EmployeeID, tid bridge.ThreadID, body bridge.Content) error {
+func (c checkingBridge) CanSend(body bridge.Content) error {
 	m := c.memBridge
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.checks++
-	if m.threads[tid] == nil {
-		return bridge.ErrUnknownThread
+	if m.refuse != nil {
+		return m.refuse(body)
 	}
-	if !slices.Contains(m.members[tid], id) {
-		return bridge.ErrNotParticipant
-	}
-	return m.acceptable(body)
+	return nil
 }
+
+// The real service offers what the bot asks before it stores a file.
+var _ ContentChecker = (*bridge.Service)(nil)
 
 // memMedia is an in-memory MediaStore.
 type memMedia struct {
