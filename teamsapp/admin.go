@@ -2,7 +2,10 @@ package teamsapp
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,16 +23,28 @@ type policyJSON struct {
 	QueueLimit      int     `json:"queue_limit"`
 	Reserve         int     `json:"reserve"`
 	MaxParticipants int     `json:"max_participants"`
+	// ConsumerLanguage is auto, en or zh-CN (bridge.Policy.ConsumerLanguage).
+	ConsumerLanguage string `json:"consumer_language"`
 }
 
 func toPolicyJSON(p bridge.Policy) policyJSON {
+	lang := p.ConsumerLanguage
+	if lang == "" {
+		lang = bridge.ConsumerLanguageAuto
+	}
 	return policyJSON{SendsPerWindow: p.SendsPerWindow, WindowHours: p.Window.Hours(), ReminderHours: p.ReminderAfter.Hours(),
-		EmployeeLimit: p.EmployeeLimit, QueueLimit: p.QueueLimit, Reserve: p.Reserve, MaxParticipants: p.MaxParticipants}
+		EmployeeLimit: p.EmployeeLimit, QueueLimit: p.QueueLimit, Reserve: p.Reserve, MaxParticipants: p.MaxParticipants,
+		ConsumerLanguage: lang}
 }
 
 func (p policyJSON) policy() bridge.Policy {
+	lang := p.ConsumerLanguage
+	if lang == "" {
+		lang = bridge.ConsumerLanguageAuto // an older page that does not send it
+	}
 	return bridge.Policy{SendsPerWindow: p.SendsPerWindow, Window: hours(p.WindowHours), ReminderAfter: hours(p.ReminderHours),
-		EmployeeLimit: p.EmployeeLimit, QueueLimit: p.QueueLimit, Reserve: p.Reserve, MaxParticipants: p.MaxParticipants}
+		EmployeeLimit: p.EmployeeLimit, QueueLimit: p.QueueLimit, Reserve: p.Reserve, MaxParticipants: p.MaxParticipants,
+		ConsumerLanguage: lang}
 }
 
 func hours(h float64) time.Duration { return time.Duration(h * float64(time.Hour)) }
@@ -41,10 +56,14 @@ type noticeJSON struct {
 	Defaults    map[bridge.Language]string `json:"defaults"`
 }
 
-// settingsJSON is what GET /admin/policy returns; PUT takes Policy and Overrides.
+// settingsJSON is what GET /admin/policy returns; PUT takes Policy, Overrides
+// and, when set, Language.
 type settingsJSON struct {
-	Policy    policyJSON        `json:"policy"`
-	Overrides bridge.Overrides  `json:"overrides"`
+	Policy    policyJSON       `json:"policy"`
+	Overrides bridge.Overrides `json:"overrides"`
+	// Language is the company's default language (en or zh-CN): consumers' notices
+	// use it when the policy says auto and WeChat does not report theirs.
+	Language  bridge.Language   `json:"language,omitempty"`
 	Defaults  *policyJSON       `json:"defaults,omitempty"`
 	Notices   []noticeJSON      `json:"notices,omitempty"`
 	Languages []bridge.Language `json:"languages,omitempty"`
@@ -58,7 +77,11 @@ func (a *App) getPolicy(c echo.Context) error {
 		return a.fail(c, err)
 	}
 	def := toPolicyJSON(bridge.DefaultPolicy())
-	out := settingsJSON{Policy: toPolicyJSON(co.Policy), Overrides: co.Overrides, Defaults: &def, Languages: languages}
+	lang := co.Language
+	if lang == "" {
+		lang = bridge.English
+	}
+	out := settingsJSON{Policy: toPolicyJSON(co.Policy), Overrides: co.Overrides, Language: lang, Defaults: &def, Languages: languages}
 	if out.Overrides == nil {
 		out.Overrides = bridge.Overrides{}
 	}
@@ -75,8 +98,11 @@ func (a *App) getPolicy(c echo.Context) error {
 
 func (a *App) putPolicy(c echo.Context) error {
 	var in settingsJSON
-	if err := c.Bind(&in); err != nil {
-		return jsonError(c, http.StatusBadRequest, "the body must be JSON: {\"policy\": {…}, \"overrides\": {…}}")
+	if err := bindJSON(c, &in, `{"policy": {…}, "overrides": {…}, "language": "en"}`); err != nil {
+		return bodyDone(err)
+	}
+	if in.Language != "" && !slices.Contains(languages, in.Language) {
+		return jsonError(c, http.StatusBadRequest, fmt.Sprintf("language must be en or zh-CN, got %q", in.Language))
 	}
 	p := in.Policy.policy()
 	// Validate here too: Overrides.Validate has reasons without a sentinel, and
@@ -87,10 +113,17 @@ func (a *App) putPolicy(c echo.Context) error {
 	if err := in.Overrides.Validate(); err != nil {
 		return jsonError(c, http.StatusBadRequest, err.Error())
 	}
-	if err := a.b.SetPolicy(c.Request().Context(), p, in.Overrides); err != nil {
+	ctx := c.Request().Context()
+	if err := a.b.SetPolicy(ctx, p, in.Overrides); err != nil {
 		return a.fail(c, err)
 	}
-	a.log.Info("tab admin: policy changed", "by", principalOf(c).Identity.ObjectID)
+	if in.Language != "" {
+		if err := a.b.SetLanguage(ctx, in.Language); err != nil {
+			return a.fail(c, err)
+		}
+	}
+	a.log.Info("tab admin: policy changed", "by", principalOf(c).Identity.ObjectID,
+		"consumer_language", p.ConsumerLanguage, "language", in.Language)
 	return a.getPolicy(c)
 }
 
@@ -126,8 +159,12 @@ func (a *App) adminSetEmployee(c echo.Context) error {
 	var in struct {
 		Enabled *bool `json:"enabled"`
 	}
-	if err := c.Bind(&in); err != nil || in.Enabled == nil {
-		return jsonError(c, http.StatusBadRequest, "the body must be JSON: {\"enabled\": true|false}")
+	const usage = `{"enabled": true|false}`
+	if err := bindJSON(c, &in, usage); err != nil {
+		return bodyDone(err)
+	}
+	if in.Enabled == nil {
+		return jsonError(c, http.StatusBadRequest, "the body must be JSON: "+usage)
 	}
 	ctx := c.Request().Context()
 	id := bridge.EmployeeID(c.Param("id"))
@@ -178,8 +215,12 @@ func (a *App) adminAddEmployee(c echo.Context) error {
 		AADObjectID string `json:"aad_object_id"`
 		Name        string `json:"name"`
 	}
-	if err := c.Bind(&in); err != nil || strings.TrimSpace(in.AADObjectID) == "" || strings.TrimSpace(in.Name) == "" {
-		return jsonError(c, http.StatusBadRequest, "the body must be JSON: {\"aad_object_id\": \"…\", \"name\": \"…\"}")
+	const usage = `{"aad_object_id": "…", "name": "…"}`
+	if err := bindJSON(c, &in, usage); err != nil {
+		return bodyDone(err)
+	}
+	if strings.TrimSpace(in.AADObjectID) == "" || strings.TrimSpace(in.Name) == "" {
+		return jsonError(c, http.StatusBadRequest, "the body must be JSON: "+usage)
 	}
 	e, err := a.b.AddEmployee(c.Request().Context(), a.cfg.TenantID, in.AADObjectID, in.Name)
 	if err != nil {
@@ -187,4 +228,82 @@ func (a *App) adminAddEmployee(c echo.Context) error {
 	}
 	a.log.Info("tab admin: employee added", "employee", e.ID, "by", principalOf(c).Identity.ObjectID)
 	return c.JSON(http.StatusCreated, toEmployeeJSON(e))
+}
+
+// jobJSON is a durable job on the admin page.
+type jobJSON struct {
+	ID       int64     `json:"id"`
+	Kind     string    `json:"kind"`
+	Lane     string    `json:"lane"`
+	Attempts int       `json:"attempts"`
+	Created  time.Time `json:"created"`
+	// AgeSeconds is how long ago the job was enqueued, by the server's clock.
+	AgeSeconds int64  `json:"age_seconds"`
+	LastError  string `json:"last_error,omitempty"`
+	Dead       bool   `json:"dead"`
+}
+
+// maxJobError bounds the error text shown for one job; the log has the rest.
+const maxJobError = 500
+
+func (a *App) toJobJSON(j bridge.Job) jobJSON {
+	e := j.LastError
+	if len(e) > maxJobError {
+		e = strings.ToValidUTF8(e[:maxJobError], "") + "…"
+	}
+	age := int64(0)
+	if !j.Created.IsZero() {
+		age = max(0, int64(a.now().Sub(j.Created)/time.Second))
+	}
+	return jobJSON{ID: j.ID, Kind: j.Kind, Lane: j.Lane, Attempts: j.Attempts, Created: j.Created, AgeSeconds: age,
+		LastError: e, Dead: j.Dead}
+}
+
+const msgNoJobs = "This server cannot list its jobs here; use `multiline admin jobs` on the server."
+
+// adminJobs lists the dead jobs (or, with ?dead=false, all jobs).
+func (a *App) adminJobs(c echo.Context) error {
+	if a.cfg.Jobs == nil {
+		return jsonError(c, http.StatusNotImplemented, msgNoJobs)
+	}
+	dead := c.QueryParam("dead") != "false"
+	jobs, err := a.cfg.Jobs.Jobs(c.Request().Context(), dead)
+	if err != nil {
+		return a.fail(c, err)
+	}
+	out := make([]jobJSON, 0, len(jobs))
+	for _, j := range jobs {
+		out = append(out, a.toJobJSON(j))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (a *App) adminRetryJob(c echo.Context) error {
+	return a.actOnJob(c, "retried", func(jobs JobAdmin, id int64) error { return jobs.RetryJob(c.Request().Context(), id) })
+}
+
+func (a *App) adminDiscardJob(c echo.Context) error {
+	return a.actOnJob(c, "discarded", func(jobs JobAdmin, id int64) error { return jobs.DiscardJob(c.Request().Context(), id) })
+}
+
+// actOnJob runs an admin's action on the job named in the path, and says so in the log.
+func (a *App) actOnJob(c echo.Context, done string, act func(JobAdmin, int64) error) error {
+	if a.cfg.Jobs == nil {
+		return jsonError(c, http.StatusNotImplemented, msgNoJobs)
+	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return jsonError(c, http.StatusBadRequest, "a job id is a positive number")
+	}
+	if err := act(a.cfg.Jobs, id); err != nil {
+		switch {
+		case errors.Is(err, bridge.ErrNotFound):
+			return jsonError(c, http.StatusNotFound, "No such job.")
+		case errors.Is(err, ErrJobNotDead):
+			return jsonError(c, http.StatusConflict, "This job has not failed for good: it is waiting or running, and it will be tried again.")
+		}
+		return a.fail(c, err)
+	}
+	a.log.Info("tab admin: job "+done, "job", id, "by", principalOf(c).Identity.ObjectID)
+	return c.NoContent(http.StatusNoContent)
 }

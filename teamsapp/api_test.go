@@ -3,7 +3,9 @@ package teamsapp
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -21,7 +23,7 @@ func TestAccessMatrix(t *testing.T) {
 		{"no token", "GET", "/api/v1/threads", "", nil, 401, "sign-in required"},
 		{"bad token", "GET", "/api/v1/threads", "forged", nil, 401, "not accepted"},
 		{"unknown employee", "GET", "/api/v1/threads", "stranger", nil, 403, "ask your administrator"},
-		{"disabled employee", "GET", "/api/v1/me", "carol", nil, 403, "ask your administrator"},
+		{"disabled employee", "GET", "/api/v1/threads", "carol", nil, 403, "WeChat is disabled for you"},
 		{"enabled employee", "GET", "/api/v1/threads", "bob", nil, 200, ""},
 		{"other's thread", "GET", "/api/v1/threads/t2", "alice", nil, 404, "does not exist"},
 		{"no such thread", "GET", "/api/v1/threads/nope", "alice", nil, 404, ""},
@@ -204,5 +206,67 @@ func TestUnreachableEmployeeIsTold(t *testing.T) {
 	e.Blocked, e.BlockedReason = true, "ConversationBlockedByUser"
 	if code := f.call(t, "GET", "/api/v1/me", "bob", nil, &me); code != 200 || me.Unreachable != "ConversationBlockedByUser" {
 		t.Fatalf("me = %d %+v", code, me)
+	}
+}
+
+func TestDisabledEmployee(t *testing.T) {
+	f := newFixture(t, false)
+	f.b.addThread("t5", "Zhao Liu", "carol") // from before an admin disabled her
+	var me meJSON
+	if code := f.call(t, "GET", "/api/v1/me", "carol", nil, &me); code != 200 || !me.Disabled || me.DisabledMessage != msgDisabled ||
+		me.ContactLink != "" || me.Name != "Carol Li" {
+		t.Fatalf("me = %d %+v", code, me)
+	}
+	if e, _ := f.b.Employee(t.Context(), "carol"); e.ContactLink != "" {
+		t.Fatal("a contact link was made for a disabled employee")
+	}
+	media, msgs := f.stored()
+	for _, r := range []struct {
+		method, path string
+		body         any
+	}{
+		{"GET", "/api/v1/threads", nil},
+		{"GET", "/api/v1/threads/t5", nil},
+		{"GET", "/api/v1/colleagues", nil},
+		{"POST", "/api/v1/events/ticket", nil},
+		{"POST", "/api/v1/threads/t5/messages", map[string]string{"text": "hi"}},
+		{"POST", "/api/v1/threads/t5/leave", nil},
+		{"POST", "/api/v1/threads/t5/participants", map[string]string{"employee": "bob"}},
+		{"DELETE", "/api/v1/threads/t5/participants/carol", nil},
+		{"POST", "/api/v1/opt-in", nil},
+	} {
+		var e apiError
+		if code := f.call(t, r.method, r.path, "carol", r.body, &e); code != 403 || e.Error != msgDisabled || e.Code != codeDisabled {
+			t.Errorf("%s %s: %d %+v, want 403 %q", r.method, r.path, code, e, codeDisabled)
+		}
+	}
+	if got := f.upload(t, "t5", "carol", file("photo.png", "image/png", pngBytes)); got.code != 403 || got.err().Code != codeDisabled {
+		t.Errorf("upload: %d %s", got.code, got.body)
+	}
+	if m, n := f.stored(); m != media || n != msgs {
+		t.Fatal("a disabled employee changed something")
+	}
+	// Disabled between sign-in and the bridge's check: the bridge's error says the same.
+	rec := newRecorder()
+	_ = f.app.fail(rec.ctx, fmt.Errorf("send: %w", bridge.ErrEmployeeDisabled))
+	var e apiError
+	_ = json.Unmarshal(rec.w.Body.Bytes(), &e)
+	if rec.w.Code != 403 || e.Code != codeDisabled || e.Error != msgDisabled {
+		t.Fatalf("bridge.ErrEmployeeDisabled answered %d %+v", rec.w.Code, e)
+	}
+	// The live-update stream refuses a ticket made before she was disabled.
+	ticket := f.app.sign.seal(ticketPurpose, "carol", f.clock.Now().Add(ticketLifetime))
+	if got := do(t, must(http.NewRequest("GET", f.srv.URL+"/api/v1/events?ticket="+url.QueryEscape(ticket), nil))); got.code != 403 ||
+		got.err().Code != codeDisabled {
+		t.Fatalf("events: %d %s", got.code, got.body)
+	}
+}
+
+func TestUnsupportedContentIsExplained(t *testing.T) {
+	f := newFixture(t, false)
+	rec := newRecorder()
+	_ = f.app.fail(rec.ctx, fmt.Errorf("%w: an Official Account sends no files", bridge.ErrUnsupportedContent))
+	if rec.w.Code != 422 || !strings.Contains(rec.w.Body.String(), "Official Account sends no files") {
+		t.Fatalf("%d %s", rec.w.Code, rec.w.Body)
 	}
 }

@@ -18,7 +18,13 @@ type meJSON struct {
 	ContactLink      string            `json:"contact_link,omitempty"`
 	ContactLinkError string            `json:"contact_link_error,omitempty"`
 	Admin            bool              `json:"admin"`
-	Dev              bool              `json:"dev"`
+	// ComplianceReviewer may review archived conversations (no screen yet).
+	ComplianceReviewer bool `json:"compliance_reviewer,omitempty"`
+	Dev                bool `json:"dev"`
+	// Disabled says an admin disabled WeChat for this employee: the tab says so
+	// plainly and offers nothing else; DisabledMessage is that sentence.
+	Disabled        bool   `json:"disabled,omitempty"`
+	DisabledMessage string `json:"disabled_message,omitempty"`
 	// Unreachable is set when Teams refuses the bot's messages to this employee
 	// (bot blocked or disabled): their cards wait until they write to the bot.
 	Unreachable string `json:"unreachable,omitempty"`
@@ -26,7 +32,13 @@ type meJSON struct {
 
 func (a *App) getMe(c echo.Context) error {
 	p := principalOf(c)
-	me := meJSON{ID: p.Employee.ID, Name: p.Employee.Name, Locale: p.Employee.Locale, Admin: a.isAdmin(p), Dev: p.Dev}
+	me := meJSON{ID: p.Employee.ID, Name: p.Employee.Name, Locale: p.Employee.Locale, Admin: p.Admin,
+		ComplianceReviewer: p.Reviewer, Dev: p.Dev}
+	if !p.Employee.Enabled {
+		// No contact link either: asking for one would create it.
+		me.Disabled, me.DisabledMessage = true, msgDisabled
+		return c.JSON(http.StatusOK, me)
+	}
 	if p.Employee.Blocked {
 		me.Unreachable = p.Employee.BlockedReason
 		if me.Unreachable == "" {
@@ -77,8 +89,8 @@ func (a *App) postMessage(c echo.Context) error {
 	var in struct {
 		Text string `json:"text"`
 	}
-	if err := c.Bind(&in); err != nil {
-		return jsonError(c, http.StatusBadRequest, "the body must be JSON: {\"text\": \"…\"}")
+	if err := bindJSON(c, &in, `{"text": "…"}`); err != nil {
+		return bodyDone(err)
 	}
 	return a.send(c, bridge.Content{Text: in.Text})
 }
@@ -110,8 +122,12 @@ func (a *App) addParticipant(c echo.Context) error {
 	var in struct {
 		Employee bridge.EmployeeID `json:"employee"`
 	}
-	if err := c.Bind(&in); err != nil || in.Employee == "" {
-		return jsonError(c, http.StatusBadRequest, "the body must be JSON: {\"employee\": \"<id>\"}")
+	const usage = `{"employee": "<id>"}`
+	if err := bindJSON(c, &in, usage); err != nil {
+		return bodyDone(err)
+	}
+	if in.Employee == "" {
+		return jsonError(c, http.StatusBadRequest, "the body must be JSON: "+usage)
 	}
 	ctx := c.Request().Context()
 	col, err := a.b.Employee(ctx, in.Employee)

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,14 +19,35 @@ type Config struct {
 	Media  MediaStore
 	// Directory, when set, lets admins find and add people from Entra ID.
 	Directory Directory
+	// Jobs, when set, lists the dead jobs on the admin page and lets admins retry
+	// or discard them.
+	Jobs JobAdmin
+	// CanSend, when set, says before an upload is stored whether the WeChat
+	// account can send its kind; when nil, Bridge is asked if it implements
+	// SendChecker (as *bridge.Service does).
+	CanSend SendChecker
 	// Auth validates the Teams SSO token. When nil and AppID and TenantID are set, an
-	// EntraAuthenticator with Microsoft's metadata is used; when nil otherwise, only
+	// EntraAuthenticator is used with OpenIDMetadataURL; when nil otherwise, only
 	// the dev sign-in works.
 	Auth     Authenticator
 	AppID    string
 	TenantID string
-	// Admins are the Entra object ids allowed on the admin API. In Dev, everyone.
+	// OpenIDMetadataURL is where the tab's SSO keys and issuer come from
+	// (TAB_OPENID_METADATA_URL), for sovereign clouds and tests; default
+	// Microsoft's public cloud for TenantID. See EntraConfig.MetadataURL.
+	OpenIDMetadataURL string
+	// Issuers overrides the accepted token issuers (see EntraConfig.Issuers).
+	Issuers []string
+	// PublicURL is the address people reach the service at (MULTILINE_PUBLIC_URL).
+	// Its origin counts as the tab's own, and when it is https the tab sends HSTS.
+	PublicURL string
+	// Admins are the Entra object ids allowed on the admin API (MULTILINE_ADMINS);
+	// the token role RoleAdmin counts too. In Dev, everyone.
 	Admins []string
+	// ComplianceReviewers are the Entra object ids who may review archived
+	// conversations (MULTILINE_COMPLIANCE_REVIEWERS); the token role
+	// RoleComplianceReview counts too.
+	ComplianceReviewers []string
 	// Dev enables the dev sign-in at /tab/dev-login (local mode only).
 	Dev bool
 	// SigningKey signs media URLs and events tickets. Replicas behind one load
@@ -42,15 +64,19 @@ type Config struct {
 
 // App is the tab: UI, REST API and live updates.
 type App struct {
-	cfg     Config
-	b       Bridge
-	media   MediaStore
-	auth    Authenticator
-	admins  map[string]bool
-	sign    signer // media URLs, events tickets
-	devSign signer // dev sessions: a per-process key, so a restart signs everyone out
-	log     *slog.Logger
-	now     func() time.Time
+	cfg    Config
+	b      Bridge
+	media  MediaStore
+	auth   Authenticator
+	check  SendChecker // nil: uploads are checked by Send alone
+	admins map[string]bool
+	// reviewers are Config.ComplianceReviewers, lowercased like admins.
+	reviewers    map[string]bool
+	publicOrigin string
+	sign         signer // media URLs, events tickets
+	devSign      signer // dev sessions: a per-process key, so a restart signs everyone out
+	log          *slog.Logger
+	now          func() time.Time
 
 	watchMu  sync.Mutex
 	watchers map[bridge.EmployeeID]int // open live-update streams per employee
@@ -70,15 +96,20 @@ func New(cfg Config) *App {
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = 15 * time.Second
 	}
-	a := &App{cfg: cfg, b: cfg.Bridge, media: cfg.Media, auth: cfg.Auth, admins: map[string]bool{},
+	a := &App{cfg: cfg, b: cfg.Bridge, media: cfg.Media, auth: cfg.Auth, check: cfg.CanSend,
+		admins: idSet(cfg.Admins), reviewers: idSet(cfg.ComplianceReviewers), publicOrigin: originOf(cfg.PublicURL),
 		log: cfg.Log, now: cfg.Now}
+	if a.check == nil {
+		a.check, _ = cfg.Bridge.(SendChecker)
+	}
 	if a.auth == nil && cfg.AppID != "" && cfg.TenantID != "" {
-		if ea, err := NewEntraAuthenticator(EntraConfig{TenantID: cfg.TenantID, AppID: cfg.AppID, Now: cfg.Now}); err == nil {
+		ea, err := NewEntraAuthenticator(EntraConfig{TenantID: cfg.TenantID, AppID: cfg.AppID, Now: cfg.Now,
+			MetadataURL: cfg.OpenIDMetadataURL, Issuers: cfg.Issuers, Log: cfg.Log})
+		if err != nil {
+			cfg.Log.Error("tab: SSO sign-in is off", "err", err)
+		} else {
 			a.auth = ea
 		}
-	}
-	for _, id := range cfg.Admins {
-		a.admins[id] = true
 	}
 	key := cfg.SigningKey
 	if len(key) == 0 {
@@ -89,46 +120,65 @@ func New(cfg Config) *App {
 	return a
 }
 
+// idSet is a list of Entra object ids as a set; GUIDs compare case-insensitively.
+func idSet(ids []string) map[string]bool {
+	m := map[string]bool{}
+	for _, id := range ids {
+		if id = strings.ToLower(strings.TrimSpace(id)); id != "" {
+			m[id] = true
+		}
+	}
+	return m
+}
+
 func randomKey() []byte {
 	k := make([]byte, 32)
 	_, _ = rand.Read(k) // crypto/rand.Read never fails on supported platforms
 	return k
 }
 
-// Routes mounts the tab on e: /tab/ (UI) and /api/v1/ (API).
+// Routes mounts the tab on e: /tab/ (UI) and /api/v1/ (API). Every route has a
+// body limit: JSON and forms are small, an upload may carry one file.
 func (a *App) Routes(e *echo.Echo) {
-	e.GET("/tab", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/tab/") })
-	e.GET("/tab/dev-login", a.devLoginPage)
-	e.POST("/tab/dev-login", a.devLogin)
-	e.POST("/tab/dev-logout", a.devLogout)
-	e.GET("/tab/*", a.static)
+	small := limitBody(maxJSONBody)
+	e.GET("/tab", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/tab/") }, small)
+	e.GET("/tab/dev-login", a.devLoginPage, small)
+	e.POST("/tab/dev-login", a.devLogin, small)
+	e.POST("/tab/dev-logout", a.devLogout, small)
+	e.GET("/tab/*", a.static, small)
 
 	// Media and events authorize with signatures of their own: <img> and EventSource
 	// cannot send an Authorization header.
-	e.GET("/api/v1/media/:ref", a.getMedia)
-	e.GET("/api/v1/events", a.events)
+	e.GET("/api/v1/media/:ref", a.getMedia, small)
+	e.GET("/api/v1/events", a.events, small)
 
-	e.GET("/api/v1/config", a.getConfig)
+	e.GET("/api/v1/config", a.getConfig, small)
 
-	api := e.Group("/api/v1", a.authenticate)
-	emp := api.Group("", a.requireEmployee)
-	emp.GET("/me", a.getMe)
+	api := e.Group("/api/v1")
+	known := api.Group("", small, a.authenticate, a.requireKnown)
+	known.GET("/me", a.getMe)
+	emp := api.Group("", small, a.authenticate, a.requireEmployee)
 	emp.POST("/events/ticket", a.eventsTicket)
 	emp.GET("/threads", a.listThreads)
 	emp.GET("/threads/:id", a.getThread)
 	emp.POST("/threads/:id/messages", a.postMessage)
-	emp.POST("/threads/:id/media", a.postMedia)
 	emp.POST("/threads/:id/leave", a.leave)
 	emp.POST("/threads/:id/participants", a.addParticipant)
 	emp.DELETE("/threads/:id/participants/:employee", a.removeParticipant)
 	emp.POST("/opt-in", a.optIn)
 	emp.GET("/colleagues", a.colleagues)
+	// Uploads stream up to the media limit (see postMedia).
+	upload := api.Group("", limitBody(maxUploadBody), a.authenticate, a.requireEmployee)
+	upload.POST("/threads/:id/media", a.postMedia)
 
-	adm := api.Group("/admin", a.requireAdmin)
+	adm := api.Group("/admin", small, a.authenticate, a.requireAdmin)
 	adm.GET("/policy", a.getPolicy)
 	adm.PUT("/policy", a.putPolicy)
 	adm.GET("/employees", a.adminEmployees)
 	adm.PUT("/employees/:id", a.adminSetEmployee)
 	adm.POST("/employees", a.adminAddEmployee)
 	adm.GET("/directory", a.adminDirectory)
+	adm.GET("/jobs", a.adminJobs)
+	adm.POST("/jobs/:id/retry", a.adminRetryJob)
+	adm.POST("/jobs/:id/discard", a.adminDiscardJob)
 }

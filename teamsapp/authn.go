@@ -3,6 +3,7 @@ package teamsapp
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -16,6 +17,12 @@ type principal struct {
 	Employee bridge.Employee
 	Known    bool // Employee was found
 	Dev      bool // signed in with the dev sign-in
+	// Admin may use the admin API: named in Config.Admins, holding RoleAdmin, or
+	// signed in with the dev sign-in.
+	Admin bool
+	// Reviewer may review archived conversations: named in
+	// Config.ComplianceReviewers or holding RoleComplianceReview. Nothing uses it yet.
+	Reviewer bool
 }
 
 const principalKey = "teamsapp.principal"
@@ -29,8 +36,13 @@ func principalOf(c echo.Context) principal {
 const (
 	msgNotEmployee = "Your account is not set up for WeChat in MultiLine. Please ask your administrator to enable WeChat for you."
 	msgNotEnabled  = "WeChat is not enabled for your account. Please ask your administrator to enable it."
+	msgDisabled    = "WeChat is disabled for you. Ask your admin to enable it."
 	msgNotAdmin    = "Only MultiLine administrators may change these settings."
 )
+
+// codeDisabled marks the answers to a disabled employee, so the tab can say it in
+// the employee's language and stop trying.
+const codeDisabled = "employee_disabled"
 
 // authenticate finds the principal: a bearer SSO token, or in Dev a dev session cookie.
 func (a *App) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
@@ -64,14 +76,26 @@ func (a *App) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			if !ok {
 				return jsonError(c, http.StatusUnauthorized, "not signed in: open /tab/dev-login")
 			}
+			// The cookie goes with every request the browser makes, whoever's page
+			// asks: a state change must come from the tab's own origin.
+			if unsafeMethod(c.Request().Method) && !a.sameOrigin(c) {
+				return jsonError(c, http.StatusForbidden, msgCrossOrigin)
+			}
 			p = principal{Employee: emp, Known: true, Dev: true,
 				Identity: Identity{TenantID: emp.TenantID, ObjectID: emp.AADObjectID, Name: emp.Name}}
 		} else {
 			return jsonError(c, http.StatusUnauthorized, "sign-in required")
 		}
+		p.Admin = p.Dev || a.named(a.admins, p.Identity) || slices.Contains(p.Identity.Roles, RoleAdmin)
+		p.Reviewer = p.Dev || a.named(a.reviewers, p.Identity) || slices.Contains(p.Identity.Roles, RoleComplianceReview)
 		c.Set(principalKey, p)
 		return next(c)
 	}
+}
+
+// named reports whether the identity's Entra object id is in ids (a configured list).
+func (a *App) named(ids map[string]bool, id Identity) bool {
+	return id.ObjectID != "" && ids[strings.ToLower(id.ObjectID)]
 }
 
 func bearer(r *http.Request) (string, bool) {
@@ -83,6 +107,17 @@ func bearer(r *http.Request) (string, bool) {
 	return strings.TrimSpace(tok), true
 }
 
+// requireKnown lets through people who are employees, enabled or not (GET /me
+// tells a disabled one so).
+func (a *App) requireKnown(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !principalOf(c).Known {
+			return jsonError(c, http.StatusForbidden, msgNotEmployee)
+		}
+		return next(c)
+	}
+}
+
 // requireEmployee lets through only enabled employees.
 func (a *App) requireEmployee(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -91,23 +126,24 @@ func (a *App) requireEmployee(next echo.HandlerFunc) echo.HandlerFunc {
 		case !p.Known:
 			return jsonError(c, http.StatusForbidden, msgNotEmployee)
 		case !p.Employee.Enabled:
-			return jsonError(c, http.StatusForbidden, msgNotEnabled)
+			return disabled(c)
 		}
 		return next(c)
 	}
 }
 
-// requireAdmin lets through the configured admins (by Entra object id), and
-// everyone signed in with the dev sign-in. An admin need not be an employee.
+// disabled answers a disabled employee: 403, plainly.
+func disabled(c echo.Context) error {
+	return c.JSON(http.StatusForbidden, apiError{Error: msgDisabled, Code: codeDisabled})
+}
+
+// requireAdmin lets through the admins (see principal.Admin). An admin need not
+// be an employee.
 func (a *App) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if !a.isAdmin(principalOf(c)) {
+		if !principalOf(c).Admin {
 			return jsonError(c, http.StatusForbidden, msgNotAdmin)
 		}
 		return next(c)
 	}
-}
-
-func (a *App) isAdmin(p principal) bool {
-	return p.Dev || (p.Identity.ObjectID != "" && a.admins[p.Identity.ObjectID])
 }

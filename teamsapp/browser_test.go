@@ -27,16 +27,14 @@ func TestBrowser(t *testing.T) {
 	_, err = os.Stat("/usr/bin/chromium")
 	testenv.Require(t, err == nil, "/usr/bin/chromium")
 
-	f := newFixture(t, true)
 	// The consumer's side for the live-update step: a message arriving as if through
 	// WeChat on another replica.
-	e := echo.New()
-	f.app.Routes(e)
-	e.POST("/test/consumer-writes", func(c echo.Context) error {
-		f.b.consumerWrites(c.QueryParam("thread"), c.QueryParam("text"))
-		return c.NoContent(http.StatusNoContent)
+	f := newFixtureRoutes(t, true, nil, func(f *fixture, e *echo.Echo) {
+		e.POST("/test/consumer-writes", func(c echo.Context) error {
+			f.b.consumerWrites(c.QueryParam("thread"), c.QueryParam("text"))
+			return c.NoContent(http.StatusNoContent)
+		})
 	})
-	f.srv.Config.Handler = e
 	// Real time: the page's clock and the server's must agree on "today".
 	f.clock.Add(time.Since(f.clock.Now()))
 
@@ -71,5 +69,11 @@ func TestBrowser(t *testing.T) {
 	}
 	if co, _ := f.b.CompanySettings(t.Context()); co.Policy.QueueLimit != 4 {
 		t.Fatalf("admin page did not save the queue limit: %+v", co.Policy)
+	}
+	if dead, _ := f.jobs.Jobs(t.Context(), true); len(dead) != 0 {
+		t.Fatalf("admin page left dead jobs: %+v", dead)
+	}
+	if all, _ := f.jobs.Jobs(t.Context(), false); len(all) != 2 || all[1].ID != 7 || all[1].Dead {
+		t.Fatalf("the retried job is not alive again: %+v", all)
 	}
 }

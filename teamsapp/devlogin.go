@@ -50,6 +50,7 @@ func (a *App) devLoginPage(c echo.Context) error {
 	if err != nil {
 		return a.fail(c, err)
 	}
+	a.tabHeaders(c)
 	c.Response().Header().Set("Content-Type", "text/html; charset=utf-8")
 	c.Response().WriteHeader(http.StatusOK)
 	return devLoginTmpl.Execute(c.Response(), all)
@@ -58,6 +59,15 @@ func (a *App) devLoginPage(c echo.Context) error {
 func (a *App) devLogin(c echo.Context) error {
 	if !a.cfg.Dev {
 		return echo.ErrNotFound
+	}
+	// Another site must not sign a visitor in as someone of its choosing.
+	if !a.sameOrigin(c) {
+		return jsonError(c, http.StatusForbidden, msgCrossOrigin)
+	}
+	if err := c.Request().ParseForm(); isTooLarge(err) {
+		return tooLarge(c, maxJSONBody)
+	} else if err != nil {
+		return jsonError(c, http.StatusBadRequest, "send the sign-in form")
 	}
 	id := bridge.EmployeeID(c.FormValue(devFormFields))
 	if name := strings.TrimSpace(c.FormValue("new_name")); name != "" && id == "" {
@@ -81,6 +91,9 @@ func (a *App) devLogin(c echo.Context) error {
 func (a *App) devLogout(c echo.Context) error {
 	if !a.cfg.Dev {
 		return echo.ErrNotFound
+	}
+	if !a.sameOrigin(c) {
+		return jsonError(c, http.StatusForbidden, msgCrossOrigin)
 	}
 	c.SetCookie(&http.Cookie{Name: devCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: -1})
 	return c.Redirect(http.StatusSeeOther, "/tab/dev-login")

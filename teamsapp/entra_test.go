@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -24,6 +26,7 @@ type issuer struct {
 	srv       *httptest.Server
 	keys      atomic.Pointer[map[string]*rsa.PrivateKey]
 	jwksCalls atomic.Int32
+	down      atomic.Bool // the JWKS answers 503
 }
 
 func newIssuer(t *testing.T, kids ...string) *issuer {
@@ -39,8 +42,17 @@ func newIssuer(t *testing.T, kids ...string) *issuer {
 		json.NewEncoder(w).Encode(map[string]string{"issuer": "https://login.microsoftonline.com/{tenantid}/v2.0",
 			"jwks_uri": is.srv.URL + "/discovery/v2.0/keys"})
 	})
+	// A sovereign cloud: another host, its own issuer.
+	mux.HandleFunc("/sovereign/{tenant}/v2.0/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]string{"issuer": "https://login.microsoftonline.us/{tenantid}/v2.0",
+			"jwks_uri": is.srv.URL + "/discovery/v2.0/keys"})
+	})
 	mux.HandleFunc("/discovery/v2.0/keys", func(w http.ResponseWriter, r *http.Request) {
 		is.jwksCalls.Add(1)
+		if is.down.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
 		var set []map[string]string
 		for kid, k := range *is.keys.Load() {
 			set = append(set, map[string]string{"kty": "RSA", "use": "sig", "kid": kid,
@@ -66,10 +78,12 @@ func newRSAKey(t *testing.T) *rsa.PrivateKey {
 func (is *issuer) authenticator(t *testing.T, now func() time.Time) *EntraAuthenticator {
 	t.Helper()
 	a, err := NewEntraAuthenticator(EntraConfig{TenantID: testTenant, AppID: testAppID, Now: now,
-		MetadataURL: is.srv.URL + "/" + testTenant + "/v2.0/.well-known/openid-configuration"})
+		MetadataURL: is.srv.URL + "/" + testTenant + "/v2.0/.well-known/openid-configuration",
+		Log:         slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(a.Close)
 	return a
 }
 
@@ -250,7 +264,7 @@ func TestSSOThroughTheAPI(t *testing.T) {
 	c := goodClaims(time.Now())
 	c["oid"] = "oid-carol"
 	var e apiError
-	if code := f.call(t, "GET", "/api/v1/threads", is.sign(t, "k1", c), nil, &e); code != 403 || e.Error != msgNotEnabled {
+	if code := f.call(t, "GET", "/api/v1/threads", is.sign(t, "k1", c), nil, &e); code != 403 || e.Error != msgDisabled {
 		t.Fatalf("disabled = %d %q", code, e.Error)
 	}
 	c["exp"] = time.Now().Add(-time.Hour).Unix()
@@ -261,5 +275,79 @@ func TestSSOThroughTheAPI(t *testing.T) {
 	f.app.auth = is.authenticator(t, time.Now) // no cached keys, issuer down
 	if code := f.call(t, "GET", "/api/v1/threads", is.sign(t, "k1", goodClaims(time.Now())), nil, &e); code != 503 {
 		t.Fatalf("keys unavailable = %d %q", code, e.Error)
+	}
+}
+
+func TestEntraKeepsKeysWhenARefreshFails(t *testing.T) {
+	now := time.Date(2025, 6, 2, 10, 0, 0, 0, time.UTC)
+	is := newIssuer(t, "k1")
+	a := is.authenticator(t, func() time.Time { return now })
+	if _, err := a.Authenticate(t.Context(), is.sign(t, "k1", goodClaims(now))); err != nil {
+		t.Fatal(err)
+	}
+	is.down.Store(true)
+	// An unknown kid makes it refresh, which fails: the token is refused, not the
+	// service, and the keys it holds still sign people in.
+	m := map[string]*rsa.PrivateKey{"k1": (*is.keys.Load())["k1"], "k2": newRSAKey(t)}
+	is.keys.Store(&m)
+	calls := is.jwksCalls.Load()
+	if _, err := a.Authenticate(t.Context(), is.sign(t, "k2", goodClaims(now))); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("unknown kid while the JWKS is down: %v", err)
+	}
+	if is.jwksCalls.Load() == calls {
+		t.Fatal("an unknown kid did not refresh the key set")
+	}
+	if _, err := a.Authenticate(t.Context(), is.sign(t, "k1", goodClaims(now))); err != nil {
+		t.Fatalf("a known key stopped working while the JWKS is down: %v", err)
+	}
+}
+
+func TestEntraRolesClaim(t *testing.T) {
+	now := time.Date(2025, 6, 2, 10, 0, 0, 0, time.UTC)
+	is := newIssuer(t, "k1")
+	a := is.authenticator(t, func() time.Time { return now })
+	c := goodClaims(now)
+	c["roles"] = []string{RoleAdmin, RoleComplianceReview}
+	id, err := a.Authenticate(t.Context(), is.sign(t, "k1", c))
+	if err != nil || len(id.Roles) != 2 || id.Roles[0] != RoleAdmin || id.Roles[1] != RoleComplianceReview {
+		t.Fatalf("roles = %v, %v", id.Roles, err)
+	}
+}
+
+// TestTabMetadataURL points the tab's own authenticator (Config.OpenIDMetadataURL,
+// TAB_OPENID_METADATA_URL) at a sovereign cloud's metadata, whose issuer it then
+// accepts, and lets an admin by app role in.
+func TestTabMetadataURL(t *testing.T) {
+	is := newIssuer(t, "k1")
+	f := newFixtureWith(t, false, func(c *Config) {
+		c.Auth, c.AppID, c.TenantID = nil, testAppID, testTenant
+		c.OpenIDMetadataURL = is.srv.URL + "/sovereign/{tenant}/v2.0/.well-known/openid-configuration"
+		c.Now = time.Now
+	})
+	claims := func(iss string, roles ...string) jwt.MapClaims {
+		c := goodClaims(time.Now())
+		c["iss"], c["aud"], c["oid"] = iss, testAppID, "oid-itadmin"
+		if roles != nil {
+			c["roles"] = roles
+		}
+		return c
+	}
+	sovereign := "https://login.microsoftonline.us/" + testTenant + "/v2.0"
+	tests := []struct {
+		name string
+		tok  string
+		want int
+	}{
+		{"sovereign issuer, admin role", is.sign(t, "k1", claims(sovereign, RoleAdmin)), 200},
+		{"sovereign issuer, no role", is.sign(t, "k1", claims(sovereign)), 403},
+		{"another cloud's issuer", is.sign(t, "k1", claims("https://login.partner.microsoftonline.cn/"+testTenant+"/v2.0", RoleAdmin)), 401},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var e apiError
+			if code := f.call(t, "GET", "/api/v1/admin/policy", tt.tok, nil, &e); code != tt.want {
+				t.Fatalf("status %d %q, want %d", code, e.Error, tt.want)
+			}
+		})
 	}
 }

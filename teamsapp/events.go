@@ -40,8 +40,11 @@ func (a *App) events(c echo.Context) error {
 		return jsonError(c, http.StatusUnauthorized, "the live-update ticket is missing or expired")
 	}
 	emp, err := a.b.Employee(ctx, bridge.EmployeeID(id))
-	if err != nil || !emp.Enabled {
-		return jsonError(c, http.StatusForbidden, msgNotEnabled)
+	if err != nil {
+		return jsonError(c, http.StatusForbidden, msgNotEmployee)
+	}
+	if !emp.Enabled {
+		return disabled(c)
 	}
 	thread := bridge.ThreadID(c.QueryParam("thread"))
 

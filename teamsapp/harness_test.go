@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/multiline/multiline/bridge"
 )
 
 const testTenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -41,14 +43,30 @@ func (c *testClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 type fixture struct {
 	b     *memBridge
 	media *memMedia
+	jobs  *memJobs
 	app   *App
 	srv   *httptest.Server
 	clock *testClock
 }
 
-// newFixture serves an App over a memBridge with four employees and two threads.
-// Tokens: "alice" (admin), "bob", "carol" (disabled), "stranger" (no employee).
+// newFixture serves an App over a memBridge with four employees, two threads and
+// two dead jobs (7 and 8) besides a pending one (9).
+// Tokens: "alice" (admin by object id), "bob", "carol" (disabled), "dave" (a
+// compliance reviewer by role), "stranger" (no employee), "rolly" (admin by
+// role, no employee).
 func newFixture(t *testing.T, dev bool) *fixture {
+	return newFixtureWith(t, dev, nil)
+}
+
+// newFixtureWith is newFixture with a change to the tab's Config.
+func newFixtureWith(t *testing.T, dev bool, change func(*Config)) *fixture {
+	t.Helper()
+	return newFixtureRoutes(t, dev, change, nil)
+}
+
+// newFixtureRoutes is newFixtureWith that also mounts routes of the test's own
+// (set before the server starts, so no request races them).
+func newFixtureRoutes(t *testing.T, dev bool, change func(*Config), routes func(*fixture, *echo.Echo)) *fixture {
 	t.Helper()
 	clock := &testClock{t: time.Date(2025, 6, 2, 10, 15, 0, 0, time.UTC)}
 	b := newMemBridge(clock.Now)
@@ -63,15 +81,32 @@ func newFixture(t *testing.T, dev bool) *fixture {
 	for _, n := range []string{"alice", "bob", "carol", "stranger"} {
 		auth[n] = Identity{TenantID: testTenant, ObjectID: "oid-" + n, Name: n}
 	}
+	auth["dave"] = Identity{TenantID: testTenant, ObjectID: "oid-dave", Name: "dave", Roles: []string{RoleComplianceReview}}
+	auth["rolly"] = Identity{TenantID: testTenant, ObjectID: "oid-rolly", Name: "rolly", Roles: []string{"Some.Other", RoleAdmin}}
 	media := &memMedia{}
-	app := New(Config{Bridge: b, Media: media, Auth: auth, AppID: "app", TenantID: testTenant, Admins: []string{"oid-alice"},
+	jobs := &memJobs{jobs: []bridge.Job{
+		{ID: 7, Lane: "send:t1", Kind: bridge.JobSend, Attempts: 8, Created: clock.Now().Add(-3 * time.Hour), Dead: true,
+			LastError: "wechat refused the send (rejected): errcode 95018"},
+		{ID: 8, Lane: "teams:bob", Kind: bridge.JobDeliver, Attempts: 2, Created: clock.Now().Add(-26 * time.Hour), Dead: true,
+			LastError: "bot: 400 BadArgument"},
+		{ID: 9, Lane: "timer:t2:", Kind: bridge.JobTimer, Created: clock.Now()},
+	}}
+	cfg := Config{Bridge: b, Media: media, Jobs: jobs, Auth: auth, AppID: "app", TenantID: testTenant, Admins: []string{"oid-alice"},
 		Dev: dev, PollInterval: 20 * time.Millisecond, Heartbeat: 50 * time.Millisecond, Now: clock.Now,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if change != nil {
+		change(&cfg)
+	}
+	app := New(cfg)
 	e := echo.New()
 	app.Routes(e)
-	srv := httptest.NewServer(e)
-	t.Cleanup(srv.Close)
-	return &fixture{b: b, media: media, app: app, srv: srv, clock: clock}
+	f := &fixture{b: b, media: media, jobs: jobs, app: app, clock: clock}
+	if routes != nil {
+		routes(f, e)
+	}
+	f.srv = httptest.NewServer(e)
+	t.Cleanup(f.srv.Close)
+	return f
 }
 
 // call makes a request as the holder of token ("" for none) and decodes a JSON answer into out.

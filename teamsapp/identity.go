@@ -10,7 +10,20 @@ type Identity struct {
 	TenantID string // tid
 	ObjectID string // oid: the Entra object id of the user
 	Name     string // name, for logs and the admin page
+	// Roles are the app roles assigned to the user (the token's roles claim):
+	// RoleAdmin and RoleComplianceReview grant what the object id lists grant.
+	Roles []string
 }
+
+// App roles of the MultiLine app registration. An admin assigns them in Entra
+// (Enterprise applications → Users and groups), so nobody has to edit the
+// server's MULTILINE_ADMINS to make a colleague an admin.
+const (
+	// RoleAdmin may use the admin page and its API.
+	RoleAdmin = "MultiLine.Admin"
+	// RoleComplianceReview may review archived conversations (compliance screens).
+	RoleComplianceReview = "Compliance.Review"
+)
 
 // Authenticator checks a bearer token from the tab and says whom it names.
 type Authenticator interface {

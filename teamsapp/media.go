@@ -1,13 +1,17 @@
 package teamsapp
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/multiline/multiline/bridge"
@@ -86,50 +90,214 @@ func (a *App) getMedia(c echo.Context) error {
 	return c.Blob(http.StatusOK, ct, data)
 }
 
-// postMedia stores an uploaded file and sends it to the thread (multipart field
-// "file", optional "text" caption).
+// postMedia sends a file to the thread: multipart field "file" and an optional
+// "text" caption. Everything that can refuse it is asked before a byte is stored:
+// the employee is in the thread, its state lets a message be sent or queued, the
+// caption fits, the file fits WeChat's limit for its kind, and the WeChat account
+// can send that kind. The body is read as it streams in, never past the limit.
 func (a *App) postMedia(c echo.Context) error {
 	if a.media == nil {
 		return jsonError(c, http.StatusNotImplemented, "media storage is not configured")
 	}
-	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, maxUpload+1<<20)
-	fh, err := c.FormFile("file")
-	if err != nil {
-		return jsonError(c, http.StatusBadRequest, "send the file as multipart form field \"file\" (at most 20 MB)")
-	}
-	if fh.Size > maxUpload {
-		return jsonError(c, http.StatusRequestEntityTooLarge, "the file is larger than WeChat accepts (20 MB)")
-	}
-	f, err := fh.Open()
-	if err != nil {
-		return a.fail(c, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxUpload+1))
-	if err != nil {
-		return a.fail(c, err)
-	}
-	ct := fh.Header.Get("Content-Type")
-	if ct == "" || ct == "application/octet-stream" {
-		ct = http.DetectContentType(data)
-	}
+	ctx := c.Request().Context()
 	p := principalOf(c)
-	ref, err := a.media.PutMedia(c.Request().Context(), string(p.Employee.Company), ct, fh.Filename, data)
+	th, err := a.b.Thread(ctx, p.Employee.ID, bridge.ThreadID(c.Param("id")))
 	if err != nil {
 		return a.fail(c, err)
 	}
-	return a.send(c, bridge.Content{Text: c.FormValue("text"), MediaKind: mediaKind(ct), MediaRef: ref, FileName: fh.Filename})
+	if msg := uploadRefusal(th); msg != "" {
+		return jsonError(c, http.StatusConflict, msg)
+	}
+	up, err := readUpload(c.Request())
+	var ue *uploadError
+	switch {
+	case isTooLarge(err):
+		return jsonError(c, http.StatusRequestEntityTooLarge, "The file is larger than WeChat accepts ("+sizeText(maxUpload)+").")
+	case errors.As(err, &ue):
+		return jsonError(c, ue.status, ue.msg)
+	case err != nil:
+		return a.fail(c, err)
+	}
+	body := bridge.Content{Text: up.caption, MediaKind: up.kind, FileName: up.name}
+	if a.check != nil {
+		if err := a.check.CanSend(body); err != nil {
+			return a.fail(c, err)
+		}
+	}
+	ref, err := a.media.PutMedia(ctx, string(p.Employee.Company), up.contentType, up.name, up.data)
+	if err != nil {
+		return a.fail(c, err)
+	}
+	body.MediaRef = ref
+	return a.send(c, body)
 }
 
-// mediaKind maps a content type to WeChat's media kinds.
+// uploadRefusal says why a thread takes no upload now, or "" if it does. A text
+// message to such a thread is kept as "not queued"; a file is refused before it
+// is stored, since it would never be sent.
+func uploadRefusal(th bridge.ThreadSummary) string {
+	switch {
+	case th.Status == bridge.StatusClosed:
+		return "The contact has left this conversation, so the file was not sent. It reopens when they write again."
+	case th.Status == bridge.StatusUnrouted:
+		return "Nobody is in this conversation any more, so the file was not sent."
+	case th.Queued >= th.QueueLimit && (th.Queued > 0 || th.SendsLeft == 0):
+		return fmt.Sprintf("The limit of pending messages (%d) has been reached, so the file was not sent.", th.QueueLimit)
+	}
+	return ""
+}
+
+// upload is a multipart upload, read and checked.
+type upload struct {
+	caption, name, contentType, kind string
+	data                             []byte
+}
+
+// uploadError is a refusal of the upload itself, with the status to answer.
+type uploadError struct {
+	status int
+	msg    string
+}
+
+func (e *uploadError) Error() string { return e.msg }
+
+const msgUploadForm = `send the file as multipart form field "file", with an optional caption in "text"`
+
+// readUpload reads the parts of a multipart upload in whatever order they come,
+// holding at most one file of maxUpload bytes and a caption of
+// bridge.MaxTextBytes; past either it stops reading and refuses.
+func readUpload(r *http.Request) (upload, error) {
+	var up upload
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return up, &uploadError{http.StatusBadRequest, msgUploadForm}
+	}
+	seenFile := false
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if isTooLarge(err) {
+				return up, err
+			}
+			return up, &uploadError{http.StatusBadRequest, msgUploadForm}
+		}
+		switch part.FormName() {
+		case "text":
+			b, err := io.ReadAll(io.LimitReader(part, bridge.MaxTextBytes+1))
+			if err != nil {
+				return up, readErr(err)
+			}
+			if len(b) > bridge.MaxTextBytes {
+				return up, &uploadError{http.StatusBadRequest, "The caption is longer than WeChat allows (2048 bytes)."}
+			}
+			up.caption = string(b)
+		case "file":
+			if seenFile {
+				return up, &uploadError{http.StatusBadRequest, "send one file at a time"}
+			}
+			seenFile = true
+			b, err := io.ReadAll(io.LimitReader(part, maxUpload+1))
+			if err != nil {
+				return up, readErr(err)
+			}
+			if len(b) > maxUpload {
+				return up, &uploadError{http.StatusRequestEntityTooLarge, "The file is larger than WeChat accepts (" + sizeText(maxUpload) + ")."}
+			}
+			up.data, up.name = b, cleanFileName(part.FileName())
+			up.contentType = contentTypeOf(part.Header.Get("Content-Type"), up.name, b)
+		default:
+			if _, err := io.Copy(io.Discard, part); err != nil {
+				return up, readErr(err)
+			}
+		}
+		part.Close()
+	}
+	if !seenFile || len(up.data) == 0 {
+		return up, &uploadError{http.StatusBadRequest, msgUploadForm}
+	}
+	up.kind = mediaKind(up.contentType)
+	if limit := kindLimits[up.kind]; len(up.data) > limit {
+		return up, &uploadError{http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("WeChat accepts %s messages of at most %s; this one has %s.", up.kind, sizeText(int64(limit)), sizeText(int64(len(up.data))))}
+	}
+	return up, nil
+}
+
+// readErr keeps the body limit's error (413) and turns any other read failure
+// into a refusal of the form.
+func readErr(err error) error {
+	if isTooLarge(err) {
+		return err
+	}
+	return &uploadError{http.StatusBadRequest, msgUploadForm}
+}
+
+// kindLimits are WeChat's limits for uploaded media (WeCom media/upload):
+// images 10 MB, voice 2 MB, video 10 MB, other files 20 MB.
+var kindLimits = map[string]int{"image": 10 << 20, "voice": 2 << 20, "video": 10 << 20, "file": maxUpload}
+
+// contentTypeOf is the declared content type, or when the browser gave none (or
+// a generic one), what the bytes or the file name say.
+func contentTypeOf(declared, name string, data []byte) string {
+	mt, _, err := mime.ParseMediaType(declared)
+	if err == nil && mt != "application/octet-stream" {
+		return normalType(mt)
+	}
+	if bytes.HasPrefix(data, []byte("#!AMR\n")) {
+		return "audio/amr" // not in http.DetectContentType's table
+	}
+	if sniffed := http.DetectContentType(data); !strings.HasPrefix(sniffed, "application/octet-stream") && !strings.HasPrefix(sniffed, "text/plain") {
+		mt, _, _ = mime.ParseMediaType(sniffed)
+		return normalType(mt)
+	}
+	if byExt := mime.TypeByExtension(strings.ToLower(path.Ext(name))); byExt != "" {
+		mt, _, _ = mime.ParseMediaType(byExt)
+		return normalType(mt)
+	}
+	return "application/octet-stream"
+}
+
+// normalType folds aliases of the types mediaKind knows.
+func normalType(mt string) string {
+	switch mt {
+	case "audio/mp3", "audio/mpeg3", "audio/x-mpeg-3":
+		return "audio/mpeg"
+	case "image/jpg", "image/pjpeg":
+		return "image/jpeg"
+	}
+	return mt
+}
+
+// cleanFileName keeps a file name fit for a header and WeChat: no path, no
+// control characters, at most 200 bytes.
+func cleanFileName(name string) string {
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '/' || r == '\\' {
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(name)
+	for len(name) > 200 {
+		_, size := utf8.DecodeLastRuneInString(name)
+		name = name[:len(name)-size]
+	}
+	return name
+}
+
+// mediaKind maps a content type to WeChat's media kinds: images WeChat shows
+// (JPEG, PNG, GIF, BMP), voice (AMR, MP3), video (MP4); anything else is a file.
 func mediaKind(ct string) string {
 	mt, _, _ := mime.ParseMediaType(ct)
-	switch {
-	case strings.HasPrefix(mt, "image/"):
+	switch normalType(mt) {
+	case "image/jpeg", "image/png", "image/gif", "image/bmp":
 		return "image"
-	case mt == "audio/amr":
+	case "audio/amr", "audio/mpeg":
 		return "voice"
-	case mt == "video/mp4":
+	case "video/mp4":
 		return "video"
 	}
 	return "file"

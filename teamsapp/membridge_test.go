@@ -23,6 +23,10 @@ type memBridge struct {
 	threads   map[bridge.ThreadID]*memThread
 	seq       int
 	linkErr   error // ContactLinkFor fails with it when set
+	// cannotSend lists media kinds the WeChat account refuses (an Official
+	// Account sends no files): CanSend and Send refuse them.
+	cannotSend   map[string]bool
+	canSendCalls int
 }
 
 type memThread struct {
@@ -135,7 +139,7 @@ func (m *memBridge) enabledMember(e bridge.EmployeeID, t bridge.ThreadID) (*memT
 		return nil, err
 	}
 	if !emp.Enabled {
-		return nil, fmt.Errorf("%w: WeChat is not enabled for %s", bridge.ErrUnknownEmployee, emp.Name)
+		return nil, bridge.ErrEmployeeDisabled
 	}
 	th, ok := m.threads[t]
 	if !ok {
@@ -205,6 +209,9 @@ func (m *memBridge) Send(_ context.Context, e bridge.EmployeeID, t bridge.Thread
 	th, err := m.enabledMember(e, t)
 	if err != nil {
 		return bridge.MessageView{}, err
+	}
+	if m.cannotSend[body.MediaKind] {
+		return bridge.MessageView{}, fmt.Errorf("%w: %s", bridge.ErrUnsupportedContent, body.MediaKind)
 	}
 	switch {
 	case strings.TrimSpace(body.Text) == "" && body.MediaRef == "":
@@ -288,7 +295,7 @@ func (m *memBridge) RequestOptIn(_ context.Context, e bridge.EmployeeID) (bridge
 		return "", err
 	}
 	if !emp.Enabled {
-		return "", bridge.ErrUnknownEmployee
+		return "", bridge.ErrEmployeeDisabled
 	}
 	m.seq++
 	th := &memThread{id: bridge.ThreadID(fmt.Sprintf("optin%d", m.seq)), consumer: "Awaiting opt-in", status: bridge.StatusAwaitingOptIn,
@@ -331,6 +338,45 @@ func (m *memBridge) SetPolicy(_ context.Context, p bridge.Policy, o bridge.Overr
 	return nil
 }
 
+func (m *memBridge) SetLanguage(_ context.Context, lang bridge.Language) error {
+	if lang != bridge.English && lang != bridge.SimplifiedChinese {
+		return fmt.Errorf("%w: language %q", bridge.ErrInvalidPolicy, lang)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.company.Language = lang
+	return nil
+}
+
+// CanSend is what *bridge.Service offers the tab: may the account send this kind?
+func (m *memBridge) CanSend(body bridge.Content) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.canSendCalls++
+	if m.cannotSend[body.MediaKind] {
+		return fmt.Errorf("%w: an Official Account cannot send a %s", bridge.ErrUnsupportedContent, body.MediaKind)
+	}
+	return nil
+}
+
+// messageCount counts the messages of every thread.
+func (m *memBridge) messageCount() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, th := range m.threads {
+		n += len(th.msgs)
+	}
+	return n
+}
+
+// setStatus changes a thread's state, as consumer events would.
+func (m *memBridge) setStatus(id string, s bridge.Status) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.threads[bridge.ThreadID(id)].status = s
+}
+
 func (m *memBridge) SetEmployeeEnabled(_ context.Context, id bridge.EmployeeID, enabled bool) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -367,6 +413,13 @@ func (s *memMedia) Media(_ context.Context, ref string) (string, string, []byte,
 	return f.ct, f.name, f.data, nil
 }
 
+// count is how many files are stored.
+func (s *memMedia) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.files)
+}
+
 func (s *memMedia) PutMedia(_ context.Context, _ string, ct, name string, data []byte) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -376,4 +429,56 @@ func (s *memMedia) PutMedia(_ context.Context, _ string, ct, name string, data [
 	ref := fmt.Sprintf("m%d", len(s.files)+1)
 	s.files[ref] = memFile{ct, name, data}
 	return ref, nil
+}
+
+// memJobs is an in-memory JobAdmin.
+type memJobs struct {
+	mu   sync.Mutex
+	jobs []bridge.Job
+}
+
+func (j *memJobs) Jobs(_ context.Context, dead bool) ([]bridge.Job, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var out []bridge.Job
+	for _, x := range slices.Backward(j.jobs) {
+		if x.Dead || !dead {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+
+func (j *memJobs) find(id int64) (int, error) {
+	for i, x := range j.jobs {
+		switch {
+		case x.ID == id && x.Dead:
+			return i, nil
+		case x.ID == id:
+			return 0, fmt.Errorf("job %d: %w", id, ErrJobNotDead)
+		}
+	}
+	return 0, fmt.Errorf("job %d: %w", id, bridge.ErrNotFound)
+}
+
+func (j *memJobs) RetryJob(_ context.Context, id int64) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	i, err := j.find(id)
+	if err != nil {
+		return err
+	}
+	j.jobs[i].Dead, j.jobs[i].Attempts = false, 0
+	return nil
+}
+
+func (j *memJobs) DiscardJob(_ context.Context, id int64) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	i, err := j.find(id)
+	if err != nil {
+		return err
+	}
+	j.jobs = slices.Delete(j.jobs, i, i+1)
+	return nil
 }

@@ -2,6 +2,7 @@ package teamsapp
 
 import (
 	"context"
+	"errors"
 
 	"github.com/multiline/multiline/bridge"
 )
@@ -34,6 +35,9 @@ type Bridge interface {
 	CompanySettings(ctx context.Context) (bridge.Company, error)
 	// SetPolicy validates and stores the company's policy and notice overrides.
 	SetPolicy(ctx context.Context, p bridge.Policy, o bridge.Overrides) error
+	// SetLanguage sets the company's default language (en or zh-CN): consumers'
+	// notices use it when WeChat does not report their language.
+	SetLanguage(ctx context.Context, lang bridge.Language) error
 	// SetEmployeeEnabled enables or disables WeChat for an employee.
 	SetEmployeeEnabled(ctx context.Context, id bridge.EmployeeID, enabled bool) error
 	// AddEmployee adds and enables a person (the dev sign-in's local employees).
@@ -47,6 +51,36 @@ type MediaStore interface {
 	// PutMedia stores a file for the company and returns its ref.
 	PutMedia(ctx context.Context, company, contentType, fileName string, data []byte) (ref string, err error)
 }
+
+// SendChecker says whether the company's WeChat account can send a kind of
+// content (an Official Account sends no files), so that an upload is refused
+// before a byte of it is stored. It is asked with MediaKind, FileName and the
+// caption set and MediaRef empty; a refusal wraps bridge.ErrUnsupportedContent
+// and says why. *bridge.Service implements it; when Config.Bridge does, the tab
+// uses it without wiring.
+type SendChecker interface {
+	CanSend(body bridge.Content) error
+}
+
+// JobAdmin lets admins act on the durable jobs from the admin page, as
+// `multiline admin jobs` does: list them, run a dead one again, or drop it.
+// Optional (Config.Jobs); an adapter over the storage's job queue implements it.
+// RetryJob and DiscardJob act on dead jobs only: an unknown id is an error
+// wrapping bridge.ErrNotFound (answered 404), a job that is not dead one
+// wrapping ErrJobNotDead (409).
+type JobAdmin interface {
+	// Jobs lists jobs, newest first: only the dead ones when dead is true, else
+	// all of them.
+	Jobs(ctx context.Context, dead bool) ([]bridge.Job, error)
+	// RetryJob gives a dead job another life, due now.
+	RetryJob(ctx context.Context, id int64) error
+	// DiscardJob deletes a dead job.
+	DiscardJob(ctx context.Context, id int64) error
+}
+
+// ErrJobNotDead is wrapped by a JobAdmin's refusal to retry or discard a job
+// that is still alive: the runner owns it.
+var ErrJobNotDead = errors.New("the job is not dead")
 
 // Compile-time proof that the lead can pass the service as is.
 var _ Bridge = (*bridge.Service)(nil)

@@ -17,14 +17,10 @@ var web embed.FS
 
 var webFS, _ = fs.Sub(web, "web")
 
-// static serves the UI. Teams shows the tab in an iframe, so frame-ancestors allows
-// Teams' hosts; scripts come only from this origin. The Teams SDK fetches its list of
-// valid host domains from res.cdn.office.net, hence connect-src.
+// static serves the UI with the tab's headers (see tabHeaders).
 func (a *App) static(c echo.Context) error {
+	a.tabHeaders(c)
 	h := c.Response().Header()
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self' https://res.cdn.office.net; "+
-		"frame-ancestors 'self' https://teams.microsoft.com https://*.teams.microsoft.com https://*.cloud.microsoft https://*.office.com")
-	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-cache") // revalidate: a new deployment must not mix old and new files
 	p := c.Param("*")
 	if p == "" {

@@ -88,6 +88,29 @@ try {
   expect400 = false;
   await page.screenshot({ path: path.join(outDir, "tab-admin.png") });
 
+  step("failed jobs: retry one, discard another");
+  await page.waitForSelector("#jobs tr[data-job='7'] td:has-text('errcode 95018')");
+  await page.waitForSelector("#jobs tr[data-job='8'] td:has-text('400 BadArgument')");
+  await page.locator("#jobs-section").screenshot({ path: path.join(outDir, "tab-admin-jobs.png") });
+  await page.locator("#languages").screenshot({ path: path.join(outDir, "tab-admin-languages.png") });
+  await page.click("#jobs tr[data-job='7'] button.retry");
+  await page.waitForSelector("#jobs tr[data-job='7']", { state: "detached" });
+  await page.click("#jobs tr[data-job='8'] button.discard");
+  await page.waitForSelector("#jobs-none:visible");
+
+  step("disabled employee sees it plainly");
+  const off = await browser.newContext({ locale: "en-US", viewport: { width: 1100, height: 720 } });
+  await off.route("**/*", (r) => (new URL(r.request().url()).hostname === "127.0.0.1" ? r.continue() : r.abort()));
+  const op = await off.newPage();
+  op.on("pageerror", (e) => errors.push("pageerror: " + e.message));
+  await op.goto(base + "/tab/dev-login");
+  await op.click('button[data-employee="carol"]');
+  await op.waitForURL(base + "/tab/");
+  await op.waitForSelector("#banner:visible:has-text('WeChat is disabled for you. Ask your admin to enable it.')");
+  if (await op.isVisible("#optin-btn")) throw new Error("a disabled employee is offered an opt-in request");
+  if (await op.isVisible("#composer")) throw new Error("a disabled employee is offered the composer");
+  await op.screenshot({ path: path.join(outDir, "tab-disabled.png") });
+
   step("simplified chinese");
   const zh = await browser.newContext({ locale: "zh-CN", viewport: { width: 1100, height: 720 } });
   await zh.route("**/*", (r) => (new URL(r.request().url()).hostname === "127.0.0.1" ? r.continue() : r.abort()));

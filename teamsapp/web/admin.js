@@ -1,4 +1,5 @@
-// The admin page: company policy, notice texts, and which employees may use WeChat.
+// The admin page: company policy, languages and notice texts, which employees may
+// use WeChat, and the jobs that failed for good.
 "use strict";
 
 const FIELDS = [
@@ -18,10 +19,13 @@ async function load() {
     settings = await api("GET", "/admin/policy");
     renderPolicy();
     await loadEmployees();
+    await loadJobs();
   } catch (e) { showBanner(e.message); }
 }
 
 function renderPolicy() {
+  $a("p-consumer_language").value = settings.policy.consumer_language || "auto";
+  $a("p-language").value = settings.language || "en";
   $a("policy").replaceChildren(...FIELDS.map(([k, label]) => h("tr", {},
     h("th", {}, h("label", { for: "p-" + k }, label)),
     h("td", {}, h("input", { type: "number", id: "p-" + k, name: k, step: k.endsWith("hours") ? "any" : "1", value: settings.policy[k] })),
@@ -40,13 +44,15 @@ async function save(ev) {
   ev.preventDefault();
   const policy = {};
   for (const [k] of FIELDS) policy[k] = Number($a("p-" + k).value);
+  policy.consumer_language = $a("p-consumer_language").value;
+  const language = $a("p-language").value;
   const overrides = {};
   for (const ta of document.querySelectorAll("#notices textarea")) {
     if (!ta.value.trim()) continue;
     (overrides[ta.dataset.kind] ||= {})[ta.dataset.lang] = ta.value;
   }
   try {
-    settings = await api("PUT", "/admin/policy", { policy, overrides });
+    settings = await api("PUT", "/admin/policy", { policy, overrides, language });
     showBanner("");
     renderPolicy();
     $a("saved").hidden = false;
@@ -88,6 +94,47 @@ async function addPerson(p) {
     $a("directory").replaceChildren();
     await loadEmployees();
   } catch (err) { showBanner(err.message); }
+}
+
+// loadJobs lists the dead jobs, with Retry and Discard.
+async function loadJobs() {
+  let jobs;
+  try {
+    jobs = await api("GET", "/admin/jobs?dead=true");
+  } catch (e) {
+    if (e.status !== 501) throw e;
+    $a("jobs").hidden = true;
+    $a("jobs-off").textContent = e.message;
+    $a("jobs-off").hidden = false;
+    return;
+  }
+  $a("jobs-none").hidden = jobs.length > 0;
+  $a("jobs").hidden = jobs.length === 0;
+  document.querySelector("#jobs tbody").replaceChildren(...jobs.map((j) => h("tr", { dataset: { job: j.id } },
+    h("td", {}, h("code", {}, j.kind)),
+    h("td", {}, h("code", {}, j.lane)),
+    h("td", {}, String(j.attempts)),
+    h("td", { title: j.created }, age(j.age_seconds)),
+    h("td", { class: "error-text" }, j.last_error || ""),
+    h("td", {},
+      h("button", { type: "button", class: "retry", onclick: () => jobAction(j.id, "retry") }, "Retry"),
+      h("button", { type: "button", class: "discard", onclick: () => jobAction(j.id, "discard") }, "Discard")))));
+}
+
+async function jobAction(id, action) {
+  try {
+    await api("POST", "/admin/jobs/" + id + "/" + action);
+    showBanner("");
+    await loadJobs();
+  } catch (e) { showBanner(e.message); }
+}
+
+// age says how long ago, roughly: 45 s, 12 min, 5 h, 3 d.
+function age(s) {
+  if (s < 60) return s + " s";
+  if (s < 3600) return Math.floor(s / 60) + " min";
+  if (s < 86400) return Math.floor(s / 3600) + " h";
+  return Math.floor(s / 86400) + " d";
 }
 
 function $a(id) { return document.getElementById(id); }

@@ -38,9 +38,13 @@ function withTimeout(p, ms) {
   return Promise.race([p, new Promise((_, rej) => setTimeout(() => rej(new Error("timeout")), ms))]);
 }
 
-// ApiError carries the server's {"error": …} message and the HTTP status.
+// ApiError carries the server's {"error": …} message, its code and the HTTP status.
+// A disabled employee is told in their own language.
 class ApiError extends Error {
-  constructor(status, message) { super(message); this.status = status; }
+  constructor(status, message, code) {
+    super(code === "employee_disabled" ? t("disabled") : message);
+    this.status = status; this.code = code || "";
+  }
 }
 
 // api calls the REST API and returns the parsed JSON (null for 204).
@@ -57,7 +61,7 @@ async function api(method, path, body, retried) {
   if (res.status === 204) return null;
   let data = null;
   try { data = await res.json(); } catch (e) { /* not JSON */ }
-  if (!res.ok) throw new ApiError(res.status, (data && data.error) || res.statusText);
+  if (!res.ok) throw new ApiError(res.status, (data && data.error) || res.statusText, data && data.code);
   return data;
 }
 

@@ -41,6 +41,7 @@ async function start() {
   $("me-name").textContent = state.me.name;
   $("admin-link").hidden = !state.me.admin;
   $("logout").hidden = !state.me.dev;
+  if (state.me.disabled) { showDisabled(); return; }
   $("contact-link-btn").hidden = !state.me.contact_link;
   if (state.me.unreachable) showBanner(t("unreachable", { e: state.me.unreachable }));
   wire();
@@ -50,10 +51,31 @@ async function start() {
   connectEvents();
 }
 
+// showDisabled says plainly that an admin disabled WeChat for this employee, and
+// offers nothing that would be refused.
+function showDisabled() {
+  state.disabled = true;
+  if (state.events) { state.events.close(); state.events = null; }
+  clearTimeout(reconnectTimer);
+  showBanner(t("disabled"));
+  $("banner").classList.add("disabled");
+  $("optin-btn").hidden = true;
+  $("contact-link-btn").hidden = true;
+  document.querySelector("main.layout").hidden = true;
+  $("thread-list").replaceChildren();
+}
+
+// failed shows an API error; a disabled employee's refusal switches the tab off.
+function failed(e) {
+  if (e && e.code === "employee_disabled") showDisabled();
+  else showBanner(e.message);
+}
+
 async function loadThreads() {
+  if (state.disabled) return;
   try {
     state.threads = await api("GET", "/threads");
-  } catch (e) { showBanner(e.message); return; }
+  } catch (e) { failed(e); return; }
   renderThreads();
 }
 
@@ -84,6 +106,7 @@ async function reloadThread() {
   try {
     state.thread = await api("GET", "/threads/" + encodeURIComponent(state.current));
   } catch (e) {
+    if (e.code === "employee_disabled") { failed(e); return; }
     if (e.status === 404 || e.status === 403) { closeThread(); return; }
     showBanner(e.message); return;
   }
@@ -123,11 +146,10 @@ function renderThread() {
 
 function renderMessage(m, th) {
   const mine = m.from === "employee" && m.author_name === state.me.name;
-  const cls = m.from === "system" ? "msg auto" : m.from === "consumer" ? "msg theirs" : "msg ours" + (mine ? " mine" : "");
-  const author = m.from === "system" ? t("autoMessage") : m.from === "consumer" ? th.consumer_name : (mine ? t("you") : m.author_name);
-  const media = m.media ? (m.media.kind === "image"
-    ? h("img", { src: m.media.url, alt: m.media.file_name || t("mediaImage"), loading: "lazy" })
-    : h("a", { href: m.media.url, download: m.media.file_name || "" }, m.media.file_name || t("mediaFile"))) : null;
+  const note = m.from === "employee_note"; // kept for this employee alone
+  const cls = m.from === "system" ? "msg auto" : note ? "msg auto note" : m.from === "consumer" ? "msg theirs" : "msg ours" + (mine ? " mine" : "");
+  const author = m.from === "system" ? t("autoMessage") : note ? t("noteForYou") : m.from === "consumer" ? th.consumer_name : (mine ? t("you") : m.author_name);
+  const media = m.media ? renderMedia(m.media) : null;
   const status = m.from === "employee" ? messageStatus(m, th.queue_limit) : "";
   const out = [h("li", { class: cls, dataset: { id: m.id, status: m.status } },
     h("div", { class: "meta" }, h("span", { class: "author" }, author), " ", h("time", {}, fmtTime(m.at))),
@@ -142,6 +164,18 @@ function renderMessage(m, th) {
   return out;
 }
 
+// renderMedia shows an attachment: images and video inline, voice as a player
+// (browsers play MP3, not AMR: the download link stays), anything else as a link.
+function renderMedia(md) {
+  const link = (label) => h("a", { href: md.url, download: md.file_name || "" }, md.file_name || label);
+  switch (md.kind) {
+    case "image": return h("img", { src: md.url, alt: md.file_name || t("mediaImage"), loading: "lazy" });
+    case "voice": return h("div", { class: "media voice" }, h("audio", { src: md.url, controls: true, preload: "none" }), link(t("mediaVoice")));
+    case "video": return h("div", { class: "media video" }, h("video", { src: md.url, controls: true, preload: "metadata" }), link(t("mediaVideo")));
+  }
+  return h("div", { class: "media file" }, link(t("mediaFile")));
+}
+
 async function send(ev) {
   ev.preventDefault();
   if (!state.current) return;
@@ -152,10 +186,10 @@ async function send(ev) {
   try {
     if (file) {
       const fd = new FormData();
+      fd.append("text", text); // first: the server checks the caption before it reads the file
       fd.append("file", file);
-      fd.append("text", text);
       await api("POST", "/threads/" + encodeURIComponent(state.current) + "/media", fd);
-      $("file").value = "";
+      $("file").value = ""; showFileName();
     } else {
       await api("POST", "/threads/" + encodeURIComponent(state.current) + "/messages", { text });
     }
@@ -164,7 +198,7 @@ async function send(ev) {
     await reloadThread();
     await loadThreads();
   } catch (e) {
-    showBanner(e.message);
+    failed(e);
   } finally {
     $("send").disabled = false;
   }
@@ -175,7 +209,7 @@ async function leave() {
   state.leaving = id;
   try {
     await api("POST", "/threads/" + encodeURIComponent(id) + "/leave");
-  } catch (e) { showBanner(e.message); return; } finally { state.leaving = null; }
+  } catch (e) { failed(e); return; } finally { state.leaving = null; }
   closeThread();
   await loadThreads();
 }
@@ -184,7 +218,7 @@ let searchTimer = null;
 async function searchColleagues() {
   const q = $("colleague-q").value;
   let list = [];
-  try { list = await api("GET", "/colleagues?q=" + encodeURIComponent(q)); } catch (e) { showBanner(e.message); }
+  try { list = await api("GET", "/colleagues?q=" + encodeURIComponent(q)); } catch (e) { failed(e); }
   const inThread = new Set((state.thread && state.thread.participants) || []);
   const items = list.filter((c) => !inThread.has(c.name)).map((c) => h("li", {},
     h("button", { type: "button", dataset: { employee: c.id }, onclick: () => addColleague(c.id) }, c.name)));
@@ -196,7 +230,7 @@ async function addColleague(id) {
     await api("POST", "/threads/" + encodeURIComponent(state.current) + "/participants", { employee: id });
     $("add-dialog").close();
     showBanner("");
-  } catch (e) { $("add-dialog").close(); showBanner(e.message); }
+  } catch (e) { $("add-dialog").close(); failed(e); }
   await reloadThread();
 }
 
@@ -207,7 +241,7 @@ async function newOptIn() {
     showLinkDialog(t("optInTitle"), t("optInWaiting"), "");
     await loadThreads();
     await openThread(thread);
-  } catch (e) { showBanner(e.message); }
+  } catch (e) { failed(e); }
 }
 
 function showOptInLink(url) {
@@ -229,8 +263,12 @@ let reconnectTimer = null;
 async function connectEvents() {
   if (state.events) { state.events.close(); state.events = null; }
   clearTimeout(reconnectTimer);
+  if (state.disabled) return;
   let ticket;
-  try { ({ ticket } = await api("POST", "/events/ticket")); } catch (e) { reconnectTimer = setTimeout(connectEvents, 5000); return; }
+  try { ({ ticket } = await api("POST", "/events/ticket")); } catch (e) {
+    if (e.code === "employee_disabled") { failed(e); return; }
+    reconnectTimer = setTimeout(connectEvents, 5000); return;
+  }
   const q = new URLSearchParams({ ticket });
   if (state.current) q.set("thread", state.current);
   const es = new EventSource("/api/v1/events?" + q);
@@ -246,8 +284,15 @@ async function connectEvents() {
   };
 }
 
+// showFileName puts the chosen file's name on the attach button.
+function showFileName() {
+  const f = $("file").files[0];
+  $("file-label").textContent = f ? f.name : t("attachFile");
+}
+
 function wire() {
   $("composer").addEventListener("submit", send);
+  $("file").addEventListener("change", showFileName);
   $("text").addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); $("composer").requestSubmit(); }
   });

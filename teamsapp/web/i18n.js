@@ -25,7 +25,9 @@ const STRINGS = {
     notInTeams: "Open MultiLine from Microsoft Teams to sign in.", signInFailed: "Sign-in failed: {e}",
     unreachable: "Teams is not delivering MultiLine's messages to your chat ({e}). They are kept: write anything to the MultiLine bot to receive them.",
     noColleagues: "No colleagues found.", liveLost: "Live updates paused; reconnecting…",
-    mediaImage: "Image", mediaFile: "File", attachImage: "+ Image",
+    mediaImage: "Image", mediaFile: "File", mediaVoice: "Voice message", mediaVideo: "Video", attachFile: "+ File",
+    disabled: "WeChat is disabled for you. Ask your admin to enable it.",
+    noteForYou: "Note for you",
   },
   zh: {
     title: "MultiLine", myLink: "我的微信链接", newOptIn: "新的加入请求", admin: "管理", signOut: "退出登录",
@@ -50,7 +52,9 @@ const STRINGS = {
     notInTeams: "请在 Microsoft Teams 中打开 MultiLine 以登录。", signInFailed: "登录失败：{e}",
     unreachable: "Teams 目前无法将 MultiLine 的消息发送到您的聊天（{e}）。消息已保留：向 MultiLine 机器人发送任意内容即可接收。",
     noColleagues: "未找到同事。", liveLost: "实时更新已暂停，正在重新连接…",
-    mediaImage: "图片", mediaFile: "文件", attachImage: "+ 图片",
+    mediaImage: "图片", mediaFile: "文件", mediaVoice: "语音消息", mediaVideo: "视频", attachFile: "+ 文件",
+    disabled: "您的微信功能已被停用。请联系管理员启用。",
+    noteForYou: "给您的提示",
   },
 };
 
