@@ -47,6 +47,17 @@
 //     wait, or with exponential backoff and jitter. A dead runner's jobs become
 //     claimable when its lease runs out, so a replica that dies mid-job loses
 //     nothing (the job runs again: handlers are idempotent, sends by message ID).
+//   - Bounded lives. A failing job ends dead at once on a permanent error
+//     (bridge.ErrPermanent), or when its kind's bridge.JobLimits are reached:
+//     MaxAttempts failed attempts (a RetryAfterError is a deferral and does not
+//     count) or MaxAge since it was enqueued. The runner hands it to
+//     Options.OnDead (the service's JobDied, which settles the outcome and calls
+//     Tx.BuryJob in one transaction), or buries it itself. A dead job keeps its
+//     row (dead_at > 0) with attempts and last error, but the claim query and the
+//     lane operations ignore it, so its lane moves on. Operators list, retry and
+//     discard dead jobs (Jobs, RetryJob, DiscardJob; `multiline admin jobs`).
+//     Last errors are stored through jobs.RedactError, so a credential that slips
+//     into an error's text does not reach the operators' views.
 //   - On PostgreSQL, claims take a transaction-scoped advisory lock and
 //     FOR UPDATE SKIP LOCKED, so several replicas share the queue and a lane never
 //     runs twice at once; other replicas' jobs are found by polling.

@@ -75,24 +75,27 @@ func NewMediaRef() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// PendingJobs lists the jobs whose lane starts with lanePrefix ("" for all), in id
-// order, claimed or not: for tests, metrics and the admin view of the queue.
+// PendingJobs lists the live jobs whose lane starts with lanePrefix ("" for all),
+// in id order, claimed or not: for tests, metrics and the service's own checks.
+// Dead jobs are not pending; Jobs lists them.
 func (db *DB) PendingJobs(ctx context.Context, lanePrefix string) ([]bridge.Job, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT id, lane, kind, payload, run_at, attempts FROM jobs
-WHERE lane LIKE $1 ESCAPE '\' ORDER BY id`, likePrefix(lanePrefix))
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs
+WHERE lane LIKE $1 ESCAPE '\' AND dead_at = 0 ORDER BY id`, likePrefix(lanePrefix))
 	if err != nil {
 		return nil, fmt.Errorf("list jobs: %w", err)
 	}
+	return collectJobs(rows)
+}
+
+// collectJobs reads rows of jobColumns and closes them.
+func collectJobs(rows *sql.Rows) ([]bridge.Job, error) {
 	defer rows.Close()
 	var out []bridge.Job
 	for rows.Next() {
-		var j bridge.Job
-		var payload string
-		var runAt int64
-		if err := rows.Scan(&j.ID, &j.Lane, &j.Kind, &payload, &runAt, &j.Attempts); err != nil {
+		j, err := scanJob(rows)
+		if err != nil {
 			return nil, fmt.Errorf("list jobs: %w", err)
 		}
-		j.Payload, j.RunAt = []byte(payload), fromMicros(runAt)
 		out = append(out, j)
 	}
 	if err := rows.Err(); err != nil {

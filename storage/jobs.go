@@ -13,9 +13,10 @@ import (
 // This file is the transactional outbox: the Tx methods that add, replace and
 // cancel jobs inside the caller's transaction. The runner's side is queue.go.
 //
-// A job is "pending" while no runner has claimed it (locked_by IS NULL); only
-// pending jobs are replaced, cancelled or woken, so work already handed to a handler
-// is never pulled from under it.
+// A job is "pending" while no runner has claimed it (locked_by IS NULL) and it is
+// alive (dead_at = 0); only pending jobs are replaced, cancelled or woken, so work
+// already handed to a handler is never pulled from under it, and a dead job stays
+// as it died until an operator retries or discards it (see admin.go).
 
 // Enqueue adds a job at the end of its lane. A zero RunAt means now.
 func (t *tx) Enqueue(ctx context.Context, j bridge.Job) error {
@@ -32,7 +33,7 @@ func (t *tx) Enqueue(ctx context.Context, j bridge.Job) error {
 
 // SetTimer replaces the pending jobs of j.Lane with j.
 func (t *tx) SetTimer(ctx context.Context, j bridge.Job) error {
-	if _, err := t.exec(ctx, `DELETE FROM jobs WHERE lane = $1 AND locked_by IS NULL`, j.Lane); err != nil {
+	if _, err := t.exec(ctx, `DELETE FROM jobs WHERE lane = $1 AND locked_by IS NULL AND dead_at = 0`, j.Lane); err != nil {
 		return fmt.Errorf("replace timer %s: %w", j.Lane, err)
 	}
 	return t.Enqueue(ctx, j)
@@ -43,7 +44,7 @@ func (t *tx) CancelLanes(ctx context.Context, prefix string) error {
 	if prefix == "" {
 		return fmt.Errorf("cancel lanes: %w", jobs.ErrEmptyLanePrefix)
 	}
-	if _, err := t.exec(ctx, `DELETE FROM jobs WHERE lane LIKE $1 ESCAPE '\' AND locked_by IS NULL`, likePrefix(prefix)); err != nil {
+	if _, err := t.exec(ctx, `DELETE FROM jobs WHERE lane LIKE $1 ESCAPE '\' AND locked_by IS NULL AND dead_at = 0`, likePrefix(prefix)); err != nil {
 		return fmt.Errorf("cancel lanes %s*: %w", prefix, err)
 	}
 	return nil
@@ -59,7 +60,7 @@ func likePrefix(prefix string) string {
 // whatever the clock says") rather than the database's now, so that a runner with
 // its own clock sees them due too.
 func (t *tx) WakeLane(ctx context.Context, lane string) error {
-	if _, err := t.exec(ctx, `UPDATE jobs SET run_at = 0 WHERE lane = $1 AND locked_by IS NULL AND run_at > 0`, lane); err != nil {
+	if _, err := t.exec(ctx, `UPDATE jobs SET run_at = 0 WHERE lane = $1 AND locked_by IS NULL AND run_at > 0 AND dead_at = 0`, lane); err != nil {
 		return fmt.Errorf("wake lane %s: %w", lane, err)
 	}
 	return nil
@@ -70,5 +71,16 @@ func (t *tx) WakeLane(ctx context.Context, lane string) error {
 // returns bridge.ErrNotFound, so that the caller rolls its effect back.
 func (t *tx) CompleteJob(ctx context.Context, id int64) error {
 	res, err := t.exec(ctx, `DELETE FROM jobs WHERE id = $1`, id)
+	return affected(res, err, bridge.ErrNotFound, fmt.Sprintf("job %d", id))
+}
+
+// BuryJob ends a job dead inside the transaction that settled its outcome: it keeps
+// the row, with attempts and lastErr (scrubbed of credentials, see
+// jobs.RedactError), releases its lease and stamps dead_at, so the claim query
+// passes over it and the lane's next job runs. Like CompleteJob it returns
+// bridge.ErrNotFound if the job is gone, so that the caller rolls its outcome back.
+func (t *tx) BuryJob(ctx context.Context, id int64, attempts int, lastErr string) error {
+	res, err := t.exec(ctx, `UPDATE jobs SET dead_at = $1, attempts = $2, last_error = $3, locked_by = NULL, locked_until = 0
+WHERE id = $4`, micros(time.Now()), attempts, jobs.RedactError(lastErr), id)
 	return affected(res, err, bridge.ErrNotFound, fmt.Sprintf("job %d", id))
 }

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -27,25 +28,42 @@ type queue struct{ db *DB }
 
 var _ jobs.Queue = queue{}
 
-// claimWhere selects due heads of lanes: the oldest job of its lane, with no job of
-// the lane leased. The second condition matters on PostgreSQL, where a job may
-// commit after a younger job of its lane (ids are drawn at insert, not commit) and
-// must not run beside it.
-const claimWhere = `j.run_at <= $3 AND j.locked_until <= $3
-  AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.lane = j.lane AND p.id < j.id)
-  AND NOT EXISTS (SELECT 1 FROM jobs l WHERE l.lane = j.lane AND l.locked_until > $3)
+// claimWhere selects due heads of lanes: the oldest live job of its lane, with no
+// job of the lane leased. The second condition matters on PostgreSQL, where a job
+// may commit after a younger job of its lane (ids are drawn at insert, not commit)
+// and must not run beside it. Dead jobs (dead_at > 0) are neither candidates nor
+// in the way of their lane's next job; every condition names dead_at = 0 so that
+// the partial indexes of migration 0002 serve it.
+const claimWhere = `j.dead_at = 0 AND j.run_at <= $3 AND j.locked_until <= $3
+  AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.lane = j.lane AND p.id < j.id AND p.dead_at = 0)
+  AND NOT EXISTS (SELECT 1 FROM jobs l WHERE l.lane = j.lane AND l.locked_until > $3 AND l.dead_at = 0)
   ORDER BY j.run_at, j.id LIMIT $4`
+
+// jobColumns are the columns scanJob reads, in its order.
+const jobColumns = `id, lane, kind, payload, run_at, attempts, created_at, last_error, dead_at`
 
 const claimSQLite = `UPDATE jobs SET locked_by = $1, locked_until = $2
 WHERE id IN (SELECT j.id FROM jobs j WHERE ` + claimWhere + `)
-RETURNING id, lane, kind, payload, run_at, attempts`
+RETURNING ` + jobColumns
 
 // On PostgreSQL, claims are serialized by a transaction-scoped advisory lock: two
 // replicas claiming at once could otherwise each see the other's lane as free.
 // SKIP LOCKED passes over jobs a handler is completing in its own transaction.
 const claimPostgres = `UPDATE jobs SET locked_by = $1, locked_until = $2
 WHERE id IN (SELECT j.id FROM jobs j WHERE ` + claimWhere + ` FOR UPDATE SKIP LOCKED)
-RETURNING id, lane, kind, payload, run_at, attempts`
+RETURNING ` + jobColumns
+
+// scanJob reads one row of jobColumns.
+func scanJob(rows interface{ Scan(...any) error }) (bridge.Job, error) {
+	var j bridge.Job
+	var payload string
+	var runAt, created, deadAt int64
+	if err := rows.Scan(&j.ID, &j.Lane, &j.Kind, &payload, &runAt, &j.Attempts, &created, &j.LastError, &deadAt); err != nil {
+		return bridge.Job{}, err
+	}
+	j.Payload, j.RunAt, j.Created, j.Dead = []byte(payload), fromMicros(runAt), fromMicros(created), deadAt > 0
+	return j, nil
+}
 
 // claimLockID is the advisory lock that serializes claims on PostgreSQL.
 const claimLockID = 0x6d6c6a62 // "mljb"
@@ -77,13 +95,10 @@ func (q queue) Claim(ctx context.Context, owner string, now, until time.Time, li
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var j bridge.Job
-			var payload string
-			var runAt int64
-			if err := rows.Scan(&j.ID, &j.Lane, &j.Kind, &payload, &runAt, &j.Attempts); err != nil {
+			j, err := scanJob(rows)
+			if err != nil {
 				return err
 			}
-			j.Payload, j.RunAt = []byte(payload), fromMicros(runAt)
 			out = append(out, j)
 		}
 		return rows.Err()
@@ -108,12 +123,37 @@ func (q queue) Complete(ctx context.Context, owner string, id int64) error {
 
 func (q queue) Retry(ctx context.Context, owner string, id int64, runAt time.Time, attempts int, lastErr string) error {
 	_, err := q.exec(ctx, `UPDATE jobs SET run_at = $1, attempts = $2, last_error = $3, locked_by = NULL, locked_until = 0
-WHERE id = $4 AND locked_by = $5`, micros(runAt), attempts, lastErr, id, owner)
+WHERE id = $4 AND locked_by = $5`, micros(runAt), attempts, jobs.RedactError(lastErr), id, owner)
 	return err
 }
 
-func (q queue) Extend(ctx context.Context, owner string, until time.Time) error {
-	_, err := q.exec(ctx, `UPDATE jobs SET locked_until = $1 WHERE locked_by = $2`, micros(until), owner)
+func (q queue) Bury(ctx context.Context, owner string, id int64, attempts int, lastErr string) error {
+	_, err := q.exec(ctx, `UPDATE jobs SET dead_at = $1, attempts = $2, last_error = $3, locked_by = NULL, locked_until = 0
+WHERE id = $4 AND locked_by = $5 AND dead_at = 0`, micros(time.Now()), attempts, jobs.RedactError(lastErr), id, owner)
+	return err
+}
+
+// The ids to extend travel as one JSON array, which both dialects unpack.
+const (
+	extendSQLite = `UPDATE jobs SET locked_until = $1
+WHERE locked_by = $2 AND id IN (SELECT value FROM json_each($3))`
+	extendPostgres = `UPDATE jobs SET locked_until = $1
+WHERE locked_by = $2 AND id IN (SELECT e::bigint FROM jsonb_array_elements_text(CAST($3 AS text)::jsonb) e)`
+)
+
+func (q queue) Extend(ctx context.Context, owner string, ids []int64, until time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return fmt.Errorf("extend leases: %w", err)
+	}
+	query := extendSQLite
+	if q.db.dialect == dialectPostgres {
+		query = extendPostgres
+	}
+	_, err = q.exec(ctx, query, micros(until), owner, string(list))
 	return err
 }
 

@@ -100,6 +100,7 @@ func adminCmd() *cobra.Command {
 			return nil
 		}),
 	})
+	cmd.AddCommand(jobsCmd())
 	return cmd
 }
 

@@ -8,3 +8,8 @@ var ErrJobIncomplete = errors.New("job has no lane or no kind")
 // ErrEmptyLanePrefix: cancelling lanes by an empty prefix would cancel every job;
 // callers must say which.
 var ErrEmptyLanePrefix = errors.New("empty lane prefix")
+
+// ErrJobAlive is returned when an operator retries or discards a job that is not
+// dead: a live job belongs to the runner (it is waiting, running or backing off),
+// and pulling it from under the runner could lose or repeat its work.
+var ErrJobAlive = errors.New("job is not dead: only a dead job can be retried or discarded")

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"time"
@@ -27,6 +28,18 @@ type Options struct {
 	// OnError, if set, is told about each failed attempt (with its job) and each
 	// queue error (with a zero Job). The runner keeps going either way.
 	OnError func(j bridge.Job, err error)
+	// Limits bounds each job kind's life (default bridge.LimitsFor): a failing job
+	// ends dead after MaxAttempts attempts or once older than MaxAge. A zero
+	// MaxAttempts or MaxAge is no limit of that sort.
+	Limits func(kind string) bridge.JobLimits
+	// OnDead, if set, settles the outcome of a job that ended without success and
+	// buries it in the same transaction (the service passes its JobDied, which
+	// calls bridge.Tx.BuryJob). cause is the failure that ended it; j is the job as
+	// claimed (Attempts counts the attempts before the last). It runs with a context
+	// that a shutdown does not cancel. If it is nil or fails, the runner buries the
+	// job itself (Queue.Bury), so that a job never runs again by itself once it
+	// ended, whatever its outcome's settlement did.
+	OnDead func(ctx context.Context, j bridge.Job, cause error) error
 }
 
 // Defaults used when an Options field is zero.
@@ -54,6 +67,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.OnError == nil {
 		o.OnError = func(bridge.Job, error) {}
+	}
+	if o.Limits == nil {
+		o.Limits = bridge.LimitsFor
 	}
 	return o
 }

@@ -11,9 +11,10 @@ import (
 // owner, so a runner whose lease expired (and whose job another runner took over)
 // cannot delete or reschedule work it no longer holds.
 type Queue interface {
-	// Claim leases up to limit due jobs to owner until until. A job is due when its
-	// RunAt is not after now, it is the oldest job of its lane, and no job of its lane
-	// is leased past now.
+	// Claim leases up to limit due jobs to owner until until. A job is due when it
+	// is alive, its RunAt is not after now, it is the oldest live job of its lane,
+	// and no job of its lane is leased past now. Dead jobs count for none of this.
+	// The jobs carry their Created, Attempts and LastError.
 	Claim(ctx context.Context, owner string, now, until time.Time, limit int) ([]bridge.Job, error)
 	// Complete deletes a finished job. It is not an error if the job is gone already
 	// (the handler completed it in its own transaction).
@@ -21,6 +22,14 @@ type Queue interface {
 	// Retry releases the job to run again at runAt with attempts recorded, saving
 	// the failure's text.
 	Retry(ctx context.Context, owner string, id int64, runAt time.Time, attempts int, lastErr string) error
-	// Extend pushes the lease of every job owner holds to until.
-	Extend(ctx context.Context, owner string, until time.Time) error
+	// Bury ends a job owner holds dead, with attempts and lastErr recorded: it
+	// stays for an operator and its lane moves on. It is the runner's fallback when
+	// Options.OnDead is nil or failed; it is not an error if owner no longer holds
+	// the job (OnDead buried it after all, or another runner took it over).
+	Bury(ctx context.Context, owner string, id int64, attempts int, lastErr string) error
+	// Extend pushes the lease of the listed jobs, those of them owner holds, to
+	// until. The runner lists the jobs whose handlers it is running, so that a job
+	// whose outcome it failed to write (the database was unreachable) is not kept
+	// leased by the heartbeat for ever: its lease runs out and it runs again.
+	Extend(ctx context.Context, owner string, ids []int64, until time.Time) error
 }

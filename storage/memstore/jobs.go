@@ -16,7 +16,8 @@ import (
 )
 
 // Jobs follow package storage's rules: a lane's jobs run one at a time in id
-// order; pending means not claimed by a runner.
+// order; pending means alive and not claimed by a runner. A dead job stays in
+// s.jobs but leaves s.lanes, so nothing that works on lanes sees it.
 
 func (t *tx) Enqueue(_ context.Context, j bridge.Job) error {
 	if j.Lane == "" || j.Kind == "" {
@@ -28,6 +29,7 @@ func (t *tx) Enqueue(_ context.Context, j bridge.Job) error {
 	s.lastJobID++
 	j.ID = s.lastJobID
 	j.RunAt = norm(j.RunAt)
+	j.Created, j.LastError, j.Dead = norm(time.Now()), "", false
 	if len(j.Payload) == 0 {
 		j.Payload = json.RawMessage("null")
 	} else {
@@ -93,11 +95,8 @@ func (t *tx) CompleteJob(_ context.Context, id int64) error {
 		return fmt.Errorf("%w: job %d", bridge.ErrNotFound, id)
 	}
 	del(t, t.s.jobs, id)
-	ids := slices.DeleteFunc(slices.Clone(t.s.lanes[j.Lane]), func(x int64) bool { return x == id })
-	if len(ids) == 0 {
-		del(t, t.s.lanes, j.Lane)
-	} else {
-		put(t, t.s.lanes, j.Lane, ids)
+	if !j.Dead {
+		t.leaveLane(j.Lane, id)
 	}
 	return nil
 }
@@ -162,18 +161,30 @@ func (q queue) Retry(_ context.Context, owner string, id int64, runAt time.Time,
 	if !ok || j.lockedBy != owner {
 		return nil
 	}
-	j.RunAt, j.Attempts, j.lastError = norm(runAt), attempts, lastErr
+	j.RunAt, j.Attempts, j.LastError = norm(runAt), attempts, jobs.RedactError(lastErr)
 	j.lockedBy, j.lockedUntil = "", time.Time{}
 	s.jobs[id] = j
 	return nil
 }
 
-func (q queue) Extend(_ context.Context, owner string, until time.Time) error {
+func (q queue) Bury(_ context.Context, owner string, id int64, attempts int, lastErr string) error {
 	s := q.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for id, j := range s.jobs {
-		if j.lockedBy == owner {
+	j, ok := s.jobs[id]
+	if !ok || j.lockedBy != owner || j.Dead {
+		return nil
+	}
+	t := &tx{s: s}
+	return t.BuryJob(context.Background(), id, attempts, lastErr)
+}
+
+func (q queue) Extend(_ context.Context, owner string, ids []int64, until time.Time) error {
+	s := q.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, id := range ids {
+		if j, ok := s.jobs[id]; ok && j.lockedBy == owner {
 			j.lockedUntil = until
 			s.jobs[id] = j
 		}
@@ -181,13 +192,14 @@ func (q queue) Extend(_ context.Context, owner string, until time.Time) error {
 	return nil
 }
 
-// PendingJobs lists the jobs whose lane starts with lanePrefix, in id order.
+// PendingJobs lists the live jobs whose lane starts with lanePrefix, in id order,
+// like storage.DB.PendingJobs.
 func (s *Store) PendingJobs(_ context.Context, lanePrefix string) ([]bridge.Job, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []bridge.Job
 	for _, j := range s.jobs {
-		if strings.HasPrefix(j.Lane, lanePrefix) {
+		if !j.Dead && strings.HasPrefix(j.Lane, lanePrefix) {
 			j.Payload = rawClone(j.Payload)
 			out = append(out, j.Job)
 		}
@@ -235,4 +247,88 @@ func (s *Store) Media(_ context.Context, ref string) (contentType, fileName stri
 		return "", "", nil, fmt.Errorf("%w: media %s", bridge.ErrNotFound, ref)
 	}
 	return m.contentType, m.fileName, slices.Clone(m.data), nil
+}
+
+// BuryJob ends a job dead: it leaves its lane (so the lane's next job can run) but
+// stays in the store, with its attempts and last error, for an operator.
+func (t *tx) BuryJob(_ context.Context, id int64, attempts int, lastErr string) error {
+	j, ok := t.s.jobs[id]
+	if !ok {
+		return fmt.Errorf("%w: job %d", bridge.ErrNotFound, id)
+	}
+	if !j.Dead {
+		t.leaveLane(j.Lane, id)
+	}
+	j.Dead, j.Attempts, j.LastError = true, attempts, jobs.RedactError(lastErr)
+	j.lockedBy, j.lockedUntil = "", time.Time{}
+	put(t, t.s.jobs, id, j)
+	return nil
+}
+
+// leaveLane takes id out of its lane's list.
+func (t *tx) leaveLane(lane string, id int64) {
+	ids := slices.DeleteFunc(slices.Clone(t.s.lanes[lane]), func(x int64) bool { return x == id })
+	if len(ids) == 0 {
+		del(t, t.s.lanes, lane)
+	} else {
+		put(t, t.s.lanes, lane, ids)
+	}
+}
+
+// Jobs lists jobs for an operator, newest first, like storage.DB.Jobs.
+func (s *Store) Jobs(_ context.Context, f jobs.Filter) ([]bridge.Job, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []bridge.Job
+	for _, j := range s.jobs {
+		if j.Dead || !f.Dead {
+			j.Payload = rawClone(j.Payload)
+			out = append(out, j.Job)
+		}
+	}
+	slices.SortFunc(out, func(a, b bridge.Job) int { return cmp.Compare(b.ID, a.ID) })
+	return out[:min(len(out), f.EffectiveLimit())], nil
+}
+
+// RetryJob brings a dead job back for a new life, like storage.DB.RetryJob: it
+// rejoins its lane in id order, due now, with no attempts and its age counted
+// from now.
+func (s *Store) RetryJob(_ context.Context, id int64) error {
+	s.mu.Lock()
+	j, err := s.deadJob("retry", id)
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	j.Dead, j.Attempts, j.RunAt, j.Created = false, 0, time.Time{}, norm(time.Now())
+	s.jobs[id] = j
+	ids := s.lanes[j.Lane]
+	at, _ := slices.BinarySearch(ids, id)
+	s.lanes[j.Lane] = slices.Insert(slices.Clone(ids), at, id)
+	s.mu.Unlock()
+	s.Wake()
+	return nil
+}
+
+// DiscardJob deletes a dead job, like storage.DB.DiscardJob.
+func (s *Store) DiscardJob(_ context.Context, id int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.deadJob("discard", id); err != nil {
+		return err
+	}
+	delete(s.jobs, id)
+	return nil
+}
+
+// deadJob returns dead job id, or the error RetryJob and DiscardJob give for it.
+func (s *Store) deadJob(verb string, id int64) (job, error) {
+	j, ok := s.jobs[id]
+	switch {
+	case !ok:
+		return job{}, fmt.Errorf("%s job %d: %w", verb, id, bridge.ErrNotFound)
+	case !j.Dead:
+		return job{}, fmt.Errorf("%s job %d: %w", verb, id, jobs.ErrJobAlive)
+	}
+	return j, nil
 }

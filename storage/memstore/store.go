@@ -70,7 +70,6 @@ type job struct {
 	bridge.Job
 	lockedBy    string
 	lockedUntil time.Time
-	lastError   string
 }
 
 type token struct {

@@ -19,6 +19,10 @@ type Backend interface {
 	bridge.Store
 	RunJobs(ctx context.Context, handlers map[string]bridge.JobHandler, opts jobs.Options) error
 	PendingJobs(ctx context.Context, lanePrefix string) ([]bridge.Job, error)
+	// The operators' view of the queue (storage.DB.Jobs and the like).
+	Jobs(ctx context.Context, f jobs.Filter) ([]bridge.Job, error)
+	RetryJob(ctx context.Context, id int64) error
+	DiscardJob(ctx context.Context, id int64) error
 	Token(ctx context.Context, key string) (string, time.Time, error)
 	PutToken(ctx context.Context, key, token string, expires time.Time) error
 	PutMedia(ctx context.Context, company, contentType, fileName string, data []byte) (string, error)
@@ -35,6 +39,7 @@ type Factory func(t *testing.T) (open func() Backend)
 func Run(t *testing.T, f Factory) {
 	t.Run("records", func(t *testing.T) { runRecords(t, f) })
 	t.Run("jobs", func(t *testing.T) { runJobs(t, f) })
+	t.Run("dead jobs", func(t *testing.T) { runDeadJobs(t, f) })
 }
 
 // clock is a settable clock for job runners.

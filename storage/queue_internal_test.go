@@ -1,0 +1,160 @@
+package storage
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/multiline/multiline/bridge"
+	"github.com/multiline/multiline/storage/pgtest"
+)
+
+// internalDBs opens a fresh migrated database of each dialect.
+func internalDBs(t *testing.T) map[string]func(t *testing.T) *DB {
+	open := func(t *testing.T, u string) *DB {
+		t.Helper()
+		db, err := Open(t.Context(), u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		if err := db.Migrate(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
+	return map[string]func(t *testing.T) *DB{
+		"sqlite":   func(t *testing.T) *DB { return open(t, "sqlite:"+filepath.Join(t.TempDir(), "q.db")) },
+		"postgres": func(t *testing.T) *DB { return open(t, pgtest.Schema(t)) },
+	}
+}
+
+func lockedUntil(t *testing.T, db *DB, id int64) int64 {
+	t.Helper()
+	var us int64
+	if err := db.sql.QueryRowContext(t.Context(), `SELECT locked_until FROM jobs WHERE id = $1`, id).Scan(&us); err != nil {
+		t.Fatal(err)
+	}
+	return us
+}
+
+// TestExtendOnlyListedJobs: the heartbeat renews the leases of the jobs the
+// runner is handling, not of a job it failed to release, so that one runs again
+// when its lease runs out instead of staying leased while the runner lives.
+func TestExtendOnlyListedJobs(t *testing.T) {
+	t.Parallel()
+	for name, open := range internalDBs(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			db := open(t)
+			ctx := t.Context()
+			if err := db.Tx(ctx, func(tx bridge.Tx) error {
+				for _, lane := range []string{"a", "b", "c"} {
+					if err := tx.Enqueue(ctx, bridge.Job{Lane: lane, Kind: "k"}); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now()
+			js, err := queue{db}.Claim(ctx, "runner-a", now, now.Add(time.Minute), 10)
+			if err != nil || len(js) != 3 {
+				t.Fatalf("Claim = %v, %v", js, err)
+			}
+			for _, j := range js {
+				if j.Created.IsZero() || j.Dead || j.Attempts != 0 {
+					t.Errorf("claimed %+v", j)
+				}
+			}
+			later := now.Add(time.Hour)
+			if err := (queue{db}).Extend(ctx, "runner-a", []int64{js[0].ID, js[1].ID}, later); err != nil {
+				t.Fatal(err)
+			}
+			if err := (queue{db}).Extend(ctx, "runner-b", []int64{js[2].ID}, later); err != nil {
+				t.Fatal(err)
+			}
+			for i, want := range []int64{micros(later), micros(later), micros(now.Add(time.Minute))} {
+				if got := lockedUntil(t, db, js[i].ID); got != want {
+					t.Errorf("job %d locked until %d, want %d", js[i].ID, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestDeadJobsMigrationDown: migration 0002 goes down (dropping dead jobs, which
+// the older schema cannot tell apart) and up again, keeping live jobs.
+func TestDeadJobsMigrationDown(t *testing.T) {
+	t.Parallel()
+	for name, open := range internalDBs(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			db := open(t)
+			ctx := t.Context()
+			var ids []int64
+			for range 2 {
+				if err := db.Tx(ctx, func(tx bridge.Tx) error { return tx.Enqueue(ctx, bridge.Job{Lane: "l", Kind: "k"}) }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			js, err := db.PendingJobs(ctx, "")
+			if err != nil || len(js) != 2 {
+				t.Fatalf("PendingJobs = %v, %v", js, err)
+			}
+			for _, j := range js {
+				ids = append(ids, j.ID)
+			}
+			if err := db.Tx(ctx, func(tx bridge.Tx) error { return tx.BuryJob(ctx, ids[0], 1, "x") }); err != nil {
+				t.Fatal(err)
+			}
+			p, err := db.provider()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.DownTo(ctx, 1); err != nil {
+				t.Fatalf("down to 1: %v", err)
+			}
+			var n int
+			if err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM jobs`).Scan(&n); err != nil || n != 1 {
+				t.Fatalf("%d jobs after down (%v), want the live one", n, err)
+			}
+			if err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if js, err := db.PendingJobs(ctx, ""); err != nil || len(js) != 1 || js[0].ID != ids[1] {
+				t.Errorf("after up again: %v, %v", js, err)
+			}
+		})
+	}
+}
+
+// TestClaimPlanUsesLiveIndexes: SQLite answers the claim query from the partial
+// indexes on live jobs, so dead jobs piling up do not slow claiming.
+func TestClaimPlanUsesLiveIndexes(t *testing.T) {
+	t.Parallel()
+	db := internalDBs(t)["sqlite"](t)
+	rows, err := db.sql.QueryContext(context.Background(), `EXPLAIN QUERY PLAN SELECT j.id FROM jobs j WHERE `+claimWhere, "o", 0, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	all := strings.Join(plan, "\n")
+	for _, idx := range []string{"jobs_due", "jobs_lane ", "jobs_lane_locked"} {
+		if !strings.Contains(all+" ", idx) {
+			t.Errorf("claim plan does not use %s:\n%s", strings.TrimSpace(idx), all)
+		}
+	}
+}
