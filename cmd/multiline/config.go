@@ -34,6 +34,8 @@ type Config struct {
 	WeComOpenKfID string
 
 	Admins []string // Entra object ids allowed on the admin pages
+	// ComplianceReviewers are Entra object ids allowed on the compliance screens.
+	ComplianceReviewers []string
 }
 
 // Setting describes one environment variable; the table drives loading, the error
@@ -67,6 +69,7 @@ var settings = []Setting{
 	{Name: "WECHAT_TOKEN", Required: "official-account", Secret: true, About: "callback Token"},
 	{Name: "WECHAT_ENCODING_AES_KEY", Secret: true, About: "EncodingAESKey for safe mode; empty means plaintext mode"},
 	{Name: "WECHAT_API_BASE", Default: "https://api.weixin.qq.com (the built-in simulator in local mode)", About: "Official Account API base URL"},
+	{Name: "MULTILINE_COMPLIANCE_REVIEWERS", About: "comma-separated Entra object ids of the compliance reviewers; the tab token's Compliance.Review role counts too"},
 	{Name: "MULTILINE_ADMINS", About: "comma-separated Entra object ids of the admins (the tab's admin page); everyone in local mode"},
 	{Name: "BOT_OPENID_METADATA_URL", Default: "https://login.botframework.com/v1/.well-known/openidconfiguration", About: "where inbound bot token keys come from"},
 	{Name: "TAB_OPENID_METADATA_URL", Default: "https://login.microsoftonline.com/{tenant}/v2.0/.well-known/openid-configuration", About: "where the tab's SSO token keys and issuer come from (sovereign clouds, tests)"},
@@ -139,6 +142,7 @@ func LoadConfig(getenv func(string) string, dev bool) (Config, error) {
 		TabOpenIDMetadataURL: get("TAB_OPENID_METADATA_URL", ""),
 		WeComOpenKfID:        get("WECOM_OPEN_KFID", ""),
 		Admins:               splitList(get("MULTILINE_ADMINS", "")),
+		ComplianceReviewers:  splitList(get("MULTILINE_COMPLIANCE_REVIEWERS", "")),
 	}
 	if dev {
 		c.Addr = get("MULTILINE_ADDR", "127.0.0.1:3978")
@@ -197,9 +201,11 @@ func (c Config) validate() error {
 			return missing("MicrosoftAppTenantId")
 		}
 	}
-	for _, a := range c.Admins {
-		if !guidRE.MatchString(a) {
-			return bad("MULTILINE_ADMINS", "must list Entra object ids (GUIDs), separated by commas")
+	for name, ids := range map[string][]string{"MULTILINE_ADMINS": c.Admins, "MULTILINE_COMPLIANCE_REVIEWERS": c.ComplianceReviewers} {
+		for _, a := range ids {
+			if !guidRE.MatchString(a) {
+				return bad(name, "must list Entra object ids (GUIDs), separated by commas")
+			}
 		}
 	}
 	if c.AppTenantID != "" && !guidRE.MatchString(c.AppTenantID) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 
 	"github.com/labstack/echo/v4"
@@ -15,6 +16,8 @@ import (
 	"github.com/multiline/multiline/bridge"
 	"github.com/multiline/multiline/graph"
 	"github.com/multiline/multiline/manifest"
+	"github.com/multiline/multiline/storage"
+	"github.com/multiline/multiline/storage/jobs"
 	"github.com/multiline/multiline/teamsapp"
 )
 
@@ -56,7 +59,7 @@ func (a *application) wireTeams(ctx context.Context) (*bot.Bot, error) {
 	}
 	b, err := bot.New(bot.Config{
 		Validator: validator, Dev: cfg.Dev, Connector: conn,
-		Bridge: botBridge{a.svc}, Cards: cards.New(cards.Config{AppID: manifest.DefaultAppID(cfg.AppID)}),
+		Bridge: botBridge{a.svc}, Cards: cards.New(cards.Config{AppID: manifest.DefaultAppID(cfg.AppID)}), Media: a.db,
 		Log: a.log, Now: a.now,
 	})
 	if err != nil {
@@ -81,7 +84,9 @@ func (a *application) wireTab(b *bot.Bot) (bridge.TeamsSender, error) {
 		a.svc.AttachInstaller(g)
 	}
 	tc := teamsapp.Config{
-		Bridge: a.svc, Media: a.db, AppID: cfg.AppID, TenantID: cfg.AppTenantID, Admins: cfg.Admins,
+		Bridge: a.svc, Media: a.db, Jobs: tabJobs{a.db}, AppID: cfg.AppID, TenantID: cfg.AppTenantID,
+		OpenIDMetadataURL: cfg.TabOpenIDMetadataURL, PublicURL: cfg.PublicURL,
+		Admins: cfg.Admins, ComplianceReviewers: cfg.ComplianceReviewers,
 		Dev: cfg.Dev, SigningKey: signingKey(cfg), Log: a.log, Now: a.now,
 	}
 	if g != nil {
@@ -117,4 +122,27 @@ type mediaSigner struct {
 func (m mediaSigner) Deliver(ctx context.Context, d bridge.Delivery) error {
 	d.Message = m.sign(d.Message)
 	return m.next.Deliver(ctx, d)
+}
+
+// tabJobs gives the tab's admin page the operators' view of the job queue.
+type tabJobs struct{ db *storage.DB }
+
+func (j tabJobs) Jobs(ctx context.Context, dead bool) ([]bridge.Job, error) {
+	return j.db.Jobs(ctx, storage.JobFilter{Dead: dead})
+}
+
+func (j tabJobs) RetryJob(ctx context.Context, id int64) error {
+	return tabJobErr(j.db.RetryJob(ctx, id))
+}
+
+func (j tabJobs) DiscardJob(ctx context.Context, id int64) error {
+	return tabJobErr(j.db.DiscardJob(ctx, id))
+}
+
+// tabJobErr tells the tab that an operator asked to act on a job that is alive.
+func tabJobErr(err error) error {
+	if errors.Is(err, jobs.ErrJobAlive) {
+		return fmt.Errorf("%w: %w", teamsapp.ErrJobNotDead, err)
+	}
+	return err
 }
