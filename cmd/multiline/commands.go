@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -78,14 +79,18 @@ func adminCmd() *cobra.Command {
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "policy [KEY=VALUE…]",
-		Short: "Show the policy, or set numbers (sends_per_window, window, reminder_after, employee_limit, queue_limit, reserve, max_participants)",
+		Short: "Show the policy, or set it (sends_per_window, window, reminder_after, employee_limit, queue_limit, reserve, max_participants, consumer_language=en|zh-CN|auto, language=en|zh-CN)",
 		RunE: withService(func(c *cobra.Command, svc *bridge.Service, args []string) error {
 			co, err := svc.CompanySettings(c.Context())
 			if err != nil {
 				return err
 			}
-			p := co.Policy
+			p, lang := co.Policy, co.Language
 			for _, kv := range args {
+				if v, ok := strings.CutPrefix(kv, "language="); ok {
+					lang = bridge.Language(v) // the company's default language, not a policy number
+					continue
+				}
 				if err := setPolicyField(&p, kv); err != nil {
 					return err
 				}
@@ -94,9 +99,20 @@ func adminCmd() *cobra.Command {
 				if err := svc.SetPolicy(c.Context(), p, co.Overrides); err != nil {
 					return err
 				}
+				if lang != co.Language {
+					if err := svc.SetLanguage(c.Context(), lang); err != nil {
+						return err
+					}
+				}
 			}
-			fmt.Fprintf(c.OutOrStdout(), "sends_per_window=%d window=%s reminder_after=%s employee_limit=%d queue_limit=%d reserve=%d max_participants=%d\n",
-				p.SendsPerWindow, p.Window, p.ReminderAfter, p.EmployeeLimit, p.QueueLimit, p.Reserve, p.MaxParticipants)
+			if p.ConsumerLanguage == "" {
+				p.ConsumerLanguage = bridge.ConsumerLanguageAuto
+			}
+			if lang == "" {
+				lang = bridge.English
+			}
+			fmt.Fprintf(c.OutOrStdout(), "sends_per_window=%d window=%s reminder_after=%s employee_limit=%d queue_limit=%d reserve=%d max_participants=%d consumer_language=%s language=%s\n",
+				p.SendsPerWindow, p.Window, p.ReminderAfter, p.EmployeeLimit, p.QueueLimit, p.Reserve, p.MaxParticipants, p.ConsumerLanguage, lang)
 			return nil
 		}),
 	})
@@ -116,6 +132,10 @@ func setPolicyField(p *bridge.Policy, kv string) error {
 	}
 	if key == "" {
 		return fmt.Errorf("%w: %q", errBadPolicyArg, kv)
+	}
+	if key == "consumer_language" {
+		p.ConsumerLanguage = val // Policy.Validate checks it
+		return nil
 	}
 	dur := map[string]*time.Duration{"window": &p.Window, "reminder_after": &p.ReminderAfter}
 	num := map[string]*int{"sends_per_window": &p.SendsPerWindow, "employee_limit": &p.EmployeeLimit, "queue_limit": &p.QueueLimit, "reserve": &p.Reserve, "max_participants": &p.MaxParticipants}
