@@ -130,7 +130,7 @@ func (c *apiCore) call(ctx context.Context, op, method, path string, q url.Value
 		}
 		req, err := http.NewRequestWithContext(ctx, method, c.base+path+"?"+qq.Encode(), body)
 		if err != nil {
-			return fmt.Errorf("wechat: %s: %w", op, err)
+			return fmt.Errorf("wechat: %s: %w", op, redactURLError(err))
 		}
 		if payload != nil {
 			req.Header.Set("Content-Type", "application/json")
@@ -148,7 +148,7 @@ func (c *apiCore) call(ctx context.Context, op, method, path string, q url.Value
 func (c *apiCore) doJSON(op string, req *http.Request, out any) error {
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return &TransportError{Op: op, Err: err}
+		return &TransportError{Op: op, Err: redactURLError(err)}
 	}
 	defer resp.Body.Close()
 	return decodeJSON(op, resp, out)
@@ -187,7 +187,7 @@ func decodeJSON(op string, resp *http.Response, out any) error {
 func (c *apiCore) getToken(ctx context.Context, op, path string, q url.Values) (string, time.Duration, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path+"?"+q.Encode(), nil)
 	if err != nil {
-		return "", 0, fmt.Errorf("wechat: %s: %w", op, err)
+		return "", 0, fmt.Errorf("wechat: %s: %w", op, redactURLError(err))
 	}
 	var out struct {
 		AccessToken string `json:"access_token"`

@@ -155,16 +155,16 @@ func outgoingBody(o Outgoing) (map[string]any, error) {
 			return nil, fmt.Errorf("%w: %d bytes, max %d", ErrTextTooLong, len(o.Text), MaxTextBytes)
 		}
 		if o.Text == "" {
-			return nil, fmt.Errorf("wechat: empty text")
+			return nil, fmt.Errorf("wechat: empty text: %w (%w)", ErrInvalidRequest, ErrPermanent)
 		}
 		return map[string]any{"msgtype": "text", "text": map[string]string{"content": o.Text}}, nil
 	case KindImage, KindVoice, KindVideo, KindFile:
 		if o.MediaID == "" {
-			return nil, fmt.Errorf("wechat: %s message without media_id", o.Kind)
+			return nil, fmt.Errorf("wechat: %s message without media_id: %w (%w)", o.Kind, ErrInvalidRequest, ErrPermanent)
 		}
 		return map[string]any{"msgtype": string(o.Kind), string(o.Kind): map[string]string{"media_id": o.MediaID}}, nil
 	}
-	return nil, fmt.Errorf("wechat: cannot send message kind %q", o.Kind)
+	return nil, fmt.Errorf("wechat: cannot send message kind %q: %w (%w)", o.Kind, ErrInvalidRequest, ErrPermanent)
 }
 
 // ValidateMsgID checks our msgid against WeCom's rule: 1..32 bytes of [0-9a-zA-Z_-].
@@ -256,4 +256,41 @@ func ContactLinkWithParam(link, sceneParam string) (string, error) {
 	q.Set("scene_param", sceneParam)
 	u.RawQuery = q.Encode()
 	return u.String(), nil
+}
+
+// MaxCustomerBatch is how many external_userids customer/batchget takes at once.
+const MaxCustomerBatch = 100
+
+// KfCustomer is what kf/customer/batchget tells about a consumer. WeChat reports
+// no language here.
+type KfCustomer struct {
+	ExternalUserID string
+	Nickname       string
+	Avatar         string
+	UnionID        string
+}
+
+// Customers asks kf/customer/batchget about 1..100 consumers. Those WeChat does
+// not know come back in invalid (WeCom answers errcode 0 for them).
+func (k *KfClient) Customers(ctx context.Context, externalUserIDs []string) (found []KfCustomer, invalid []string, err error) {
+	if len(externalUserIDs) == 0 || len(externalUserIDs) > MaxCustomerBatch {
+		return nil, nil, fmt.Errorf("wechat: kf/customer/batchget: %d ids, want 1..%d: %w (%w)", len(externalUserIDs), MaxCustomerBatch, ErrInvalidRequest, ErrPermanent)
+	}
+	in := map[string]any{"external_userid_list": externalUserIDs, "need_enter_session_context": 0}
+	var out struct {
+		CustomerList []struct {
+			ExternalUserID string `json:"external_userid"`
+			Nickname       string `json:"nickname"`
+			Avatar         string `json:"avatar"`
+			UnionID        string `json:"unionid"`
+		} `json:"customer_list"`
+		InvalidExternalUserID []string `json:"invalid_external_userid"`
+	}
+	if err := k.core.call(ctx, "kf/customer/batchget", http.MethodPost, "/cgi-bin/kf/customer/batchget", nil, in, &out); err != nil {
+		return nil, nil, err
+	}
+	for _, c := range out.CustomerList {
+		found = append(found, KfCustomer{ExternalUserID: c.ExternalUserID, Nickname: c.Nickname, Avatar: c.Avatar, UnionID: c.UnionID})
+	}
+	return found, out.InvalidExternalUserID, nil
 }

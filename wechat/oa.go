@@ -24,12 +24,22 @@ func NewOAClient(appID, secret string, o ClientOptions) *OAClient {
 	return &OAClient{core: c}
 }
 
-// SendCustom sends a customer-service message (message/custom/send) to openID. Only
-// text and image are supported. WeChat gives no idempotency key here, so a timed-out
-// send may or may not have been delivered.
+// OACanSend reports whether message/custom/send has a msgtype for kind: text,
+// image, voice and video. It has none for files.
+func OACanSend(kind Kind) bool {
+	switch kind {
+	case KindText, KindImage, KindVoice, KindVideo:
+		return true
+	}
+	return false
+}
+
+// SendCustom sends a customer-service message (message/custom/send) to openID:
+// text, image, voice or video (media from UploadMedia). WeChat gives no idempotency
+// key here, so a timed-out send may or may not have been delivered.
 func (o *OAClient) SendCustom(ctx context.Context, openID string, m Outgoing) error {
-	if m.Kind != KindText && m.Kind != KindImage {
-		return fmt.Errorf("wechat: official account send: kind %q not supported", m.Kind)
+	if !OACanSend(m.Kind) {
+		return fmt.Errorf("wechat: official account send: kind %q not supported: %w (%w)", m.Kind, ErrInvalidRequest, ErrPermanent)
 	}
 	body, err := outgoingBody(m)
 	if err != nil {
@@ -97,4 +107,35 @@ func (o *OAClient) UploadMedia(ctx context.Context, typ MediaType, filename stri
 // GetMedia downloads a temporary media file a consumer sent.
 func (o *OAClient) GetMedia(ctx context.Context, mediaID string) (Media, error) {
 	return o.core.getMedia(ctx, mediaID)
+}
+
+// OAUser is what user/info tells about a follower. Since 2021 WeChat may leave
+// Nickname and HeadImgURL empty; Language is still reported.
+type OAUser struct {
+	// Subscribed is false when the consumer does not follow the account: WeChat
+	// then reports nothing else.
+	Subscribed bool
+	OpenID     string
+	Nickname   string
+	HeadImgURL string
+	// Language is the consumer's WeChat language as WeChat names it (zh_CN, en, …).
+	Language string
+	UnionID  string
+}
+
+// UserInfo asks user/info about a follower.
+func (o *OAClient) UserInfo(ctx context.Context, openID string) (OAUser, error) {
+	var out struct {
+		Subscribe  int    `json:"subscribe"`
+		OpenID     string `json:"openid"`
+		Nickname   string `json:"nickname"`
+		HeadImgURL string `json:"headimgurl"`
+		Language   string `json:"language"`
+		UnionID    string `json:"unionid"`
+	}
+	if err := o.core.call(ctx, "user/info", http.MethodGet, "/cgi-bin/user/info", url.Values{"openid": {openID}}, nil, &out); err != nil {
+		return OAUser{}, err
+	}
+	return OAUser{Subscribed: out.Subscribe == 1, OpenID: out.OpenID, Nickname: out.Nickname, HeadImgURL: out.HeadImgURL,
+		Language: out.Language, UnionID: out.UnionID}, nil
 }

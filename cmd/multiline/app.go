@@ -31,7 +31,7 @@ type application struct {
 	log     *slog.Logger
 	db      *storage.DB
 	svc     *bridge.Service
-	side    *wechatSide
+	side    *wechat.Side
 	fake    *fakewechat.Server // local mode only
 	now     func() time.Time
 	routes  []func(*echo.Echo)
@@ -58,7 +58,12 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*application, err
 
 func (a *application) wire(ctx context.Context) error {
 	cfg := a.cfg
-	account := fakewechat.DefaultOpenKfID
+	// The kf account: in local mode the simulator's (WECOM_OPEN_KFID names it, if
+	// set); otherwise the company's real one, resolved below.
+	account := cfg.WeComOpenKfID
+	if cfg.Dev && account == "" {
+		account = fakewechat.DefaultOpenKfID
+	}
 	oa := cfg.WeChatMode == "official-account"
 	apiBase, oaBase := cfg.WeComAPIBase, cfg.WeChatAPIBase
 	if cfg.Dev && (!oa && apiBase == "" || oa && oaBase == "") {
@@ -84,23 +89,37 @@ func (a *application) wire(ctx context.Context) error {
 			e.Any("/fake/*", echo.WrapHandler(fake)) // where `multiline simulate` looks by default
 		})
 	}
+	opts := wechat.ClientOptions{Tokens: wechat.NewSharedTokenCache(a.db), Now: a.now, HTTPClient: &http.Client{Timeout: wechatTimeout}}
+	side := wechat.SideConfig{Media: a.db, Logger: a.log}
+	cb := wechat.CallbackConfig{Now: a.now, Logger: a.log}
+	switch cfg.WeChatMode {
+	case "official-account":
+		opts.BaseURL = oaBase
+		side.OA = wechat.NewOAClient(cfg.WeChatAppID, cfg.WeChatAppSecret, opts)
+		account = cfg.WeChatAppID
+		cb.Mode, cb.Token, cb.EncodingAESKey, cb.ReceiveID = wechat.SourceOfficialAccount, cfg.WeChatToken, cfg.WeChatAESKey, cfg.WeChatAppID
+	default:
+		opts.BaseURL = apiBase
+		side.Kf = wechat.NewKfClient(cfg.WeComCorpID, cfg.WeComKFSecret, opts)
+		if !cfg.Dev {
+			var err error
+			if account, err = wechat.ResolveOpenKfID(ctx, side.Kf, cfg.WeComOpenKfID, a.log); err != nil {
+				return fmt.Errorf("configuration: %w", err)
+			}
+		}
+		side.OpenKfID = account
+		cb.Mode, cb.Token, cb.EncodingAESKey, cb.ReceiveID = wechat.SourceKf, cfg.WeComCallbackToken, cfg.WeComAESKey, cfg.WeComCorpID
+	}
 	a.svc = bridge.NewService(a.db, bridge.Options{Company: "default", Now: a.now, Log: a.log, AutoEnable: cfg.Dev, Account: account})
 	if err := a.svc.EnsureCompany(ctx, "Local company", cfg.AppTenantID, bridge.English); err != nil {
 		return fmt.Errorf("company: %w", err)
 	}
-	opts := wechat.ClientOptions{Tokens: tokenCache{a.db}, Now: a.now, HTTPClient: &http.Client{Timeout: wechatTimeout}}
-	a.side = &wechatSide{svc: a.svc, media: a.db, company: string(a.svc.Company())}
-	cb := wechat.CallbackConfig{Sink: a.side, Now: a.now, Logger: a.log}
-	switch cfg.WeChatMode {
-	case "official-account":
-		opts.BaseURL = oaBase
-		a.side.oa = wechat.NewOAClient(cfg.WeChatAppID, cfg.WeChatAppSecret, opts)
-		cb.Mode, cb.Token, cb.EncodingAESKey, cb.ReceiveID = wechat.SourceOfficialAccount, cfg.WeChatToken, cfg.WeChatAESKey, cfg.WeChatAppID
-	default:
-		opts.BaseURL = apiBase
-		a.side.kf = wechat.NewKfClient(cfg.WeComCorpID, cfg.WeComKFSecret, opts)
-		cb.Mode, cb.Token, cb.EncodingAESKey, cb.ReceiveID = wechat.SourceKf, cfg.WeComCallbackToken, cfg.WeComAESKey, cfg.WeComCorpID
+	side.Bridge, side.Company = a.svc, string(a.svc.Company())
+	var err error
+	if a.side, err = wechat.NewSide(side); err != nil {
+		return err
 	}
+	cb.Sink = a.side
 	callback, err := wechat.NewCallbackHandler(cb)
 	if err != nil {
 		return fmt.Errorf("wechat callback: %w", err)

@@ -17,24 +17,29 @@ func (s *Server) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /cgi-bin/gettoken", s.getTokenKf)
 	m.HandleFunc("GET /cgi-bin/token", s.getTokenOA)
-	m.HandleFunc("POST /cgi-bin/kf/sync_msg", s.authed(s.syncMsg))
-	m.HandleFunc("POST /cgi-bin/kf/send_msg", s.authed(s.sendMsg))
-	m.HandleFunc("POST /cgi-bin/kf/send_msg_on_event", s.authed(s.sendOnEvent))
-	m.HandleFunc("POST /cgi-bin/kf/service_state/get", s.authed(s.stateGet))
-	m.HandleFunc("POST /cgi-bin/kf/service_state/trans", s.authed(s.stateTrans))
-	m.HandleFunc("POST /cgi-bin/kf/add_contact_way", s.authed(s.addContactWay))
-	m.HandleFunc("POST /cgi-bin/message/custom/send", s.authed(s.customSend))
-	m.HandleFunc("POST /cgi-bin/qrcode/create", s.authed(s.qrcodeCreate))
-	m.HandleFunc("POST /cgi-bin/media/upload", s.authed(s.mediaUpload))
-	m.HandleFunc("GET /cgi-bin/media/get", s.authed(s.mediaGet))
+	kf, oa, both := wechat.SourceKf, wechat.SourceOfficialAccount, wechat.Source("")
+	m.HandleFunc("POST /cgi-bin/kf/account/list", s.authed(kf, s.accountList))
+	m.HandleFunc("POST /cgi-bin/kf/sync_msg", s.authed(kf, s.syncMsg))
+	m.HandleFunc("POST /cgi-bin/kf/send_msg", s.authed(kf, s.sendMsg))
+	m.HandleFunc("POST /cgi-bin/kf/send_msg_on_event", s.authed(kf, s.sendOnEvent))
+	m.HandleFunc("POST /cgi-bin/kf/service_state/get", s.authed(kf, s.stateGet))
+	m.HandleFunc("POST /cgi-bin/kf/service_state/trans", s.authed(kf, s.stateTrans))
+	m.HandleFunc("POST /cgi-bin/kf/add_contact_way", s.authed(kf, s.addContactWay))
+	m.HandleFunc("POST /cgi-bin/kf/customer/batchget", s.authed(kf, s.customerBatchGet))
+	m.HandleFunc("POST /cgi-bin/message/custom/send", s.authed(oa, s.customSend))
+	m.HandleFunc("POST /cgi-bin/qrcode/create", s.authed(oa, s.qrcodeCreate))
+	m.HandleFunc("GET /cgi-bin/user/info", s.authed(oa, s.userInfo))
+	m.HandleFunc("POST /cgi-bin/media/upload", s.authed(both, s.mediaUpload))
+	m.HandleFunc("GET /cgi-bin/media/get", s.authed(both, s.mediaGet))
+	m.HandleFunc("GET /fake/media/{id}", s.mediaFile)
 	s.controlRoutes(m)
 	s.mux = m
 }
 
-func (s *Server) issueToken(w http.ResponseWriter) {
+func (s *Server) issueToken(w http.ResponseWriter, product wechat.Source) {
 	s.mu.Lock()
 	tok := s.nextID("ACCESS_TOKEN_")
-	s.tokens[tok] = s.nowLocked().Add(s.cfg.TokenTTL)
+	s.tokens[tok] = issuedToken{product: product, expires: s.nowLocked().Add(s.cfg.TokenTTL)}
 	s.mu.Unlock()
 	writeJSON(w, ok(map[string]any{"access_token": tok, "expires_in": int64(s.cfg.TokenTTL / time.Second)}))
 }
@@ -47,7 +52,7 @@ func (s *Server) getTokenKf(w http.ResponseWriter, r *http.Request) {
 	case q.Get("corpsecret") != s.cfg.KfSecret:
 		writeErr(w, 40001, "invalid secret")
 	default:
-		s.issueToken(w)
+		s.issueToken(w, wechat.SourceKf)
 	}
 }
 
@@ -61,16 +66,26 @@ func (s *Server) getTokenOA(w http.ResponseWriter, r *http.Request) {
 	case q.Get("secret") != s.cfg.AppSecret:
 		writeErr(w, 40125, "invalid appsecret")
 	default:
-		s.issueToken(w)
+		s.issueToken(w, wechat.SourceOfficialAccount)
 	}
 }
 
+// api is one API's handler: it answers the JSON to write, or nil when it wrote
+// its own answer. product is whose token authorized the call.
+type api func(w http.ResponseWriter, r *http.Request, body []byte, product wechat.Source) map[string]any
+
 // authed checks access_token and applies injected faults before the API runs.
-func (s *Server) authed(next func(w http.ResponseWriter, r *http.Request, body []byte) map[string]any) http.HandlerFunc {
+// product is the API's product (empty: both have it): a token the other product
+// issued is unknown here, as it would be on the other product's host.
+func (s *Server) authed(product wechat.Source, next api) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		tok := r.URL.Query().Get("access_token")
 		s.mu.Lock()
-		exp, known := s.tokens[tok]
+		it, known := s.tokens[tok]
+		if known && product != "" && it.product != product {
+			known = false
+		}
+		exp := it.expires
 		now := s.nowLocked()
 		var (
 			fault    Fault
@@ -112,7 +127,7 @@ func (s *Server) authed(next func(w http.ResponseWriter, r *http.Request, body [
 		if hasFault && fault.FailType != 0 {
 			r = r.WithContext(withFailType(r.Context(), fault.FailType))
 		}
-		out := next(w, r, body)
+		out := next(w, r, body, it.product)
 		if out == nil {
 			return // the API wrote its own answer (media/get)
 		}
@@ -135,7 +150,35 @@ func decode(body []byte, v any) map[string]any {
 	return nil
 }
 
-func (s *Server) syncMsg(_ http.ResponseWriter, _ *http.Request, body []byte) map[string]any {
+// errUnknownAccount is kf's answer for an open_kfid that is not the fake's account.
+var errUnknownAccount = map[string]any{"errcode": 95000, "errmsg": "invalid open_kfid"}
+
+// accountList serves kf/account/list: offset (0-based) and limit (1..100, default
+// 100) page through the one account.
+func (s *Server) accountList(_ http.ResponseWriter, _ *http.Request, body []byte, _ wechat.Source) map[string]any {
+	var in struct {
+		Offset int `json:"offset"`
+		Limit  int `json:"limit"`
+	}
+	if len(body) > 0 {
+		if e := decode(body, &in); e != nil {
+			return e
+		}
+	}
+	if in.Limit == 0 {
+		in.Limit = wechat.MaxAccountPage
+	}
+	if in.Offset < 0 || in.Limit < 1 || in.Limit > wechat.MaxAccountPage {
+		return map[string]any{"errcode": 40058, "errmsg": "invalid offset or limit"}
+	}
+	all := []map[string]any{{"open_kfid": s.cfg.OpenKfID, "name": s.cfg.KfAccountName,
+		"avatar": "https://wework.qpic.cn/fake/avatar", "manage_privilege": true}}
+	start := min(in.Offset, len(all))
+	end := min(start+in.Limit, len(all))
+	return ok(map[string]any{"account_list": all[start:end]})
+}
+
+func (s *Server) syncMsg(_ http.ResponseWriter, _ *http.Request, body []byte, _ wechat.Source) map[string]any {
 	var in struct {
 		Cursor   string `json:"cursor"`
 		Token    string `json:"token"`
@@ -157,7 +200,7 @@ func (s *Server) syncMsg(_ http.ResponseWriter, _ *http.Request, body []byte) ma
 		return map[string]any{"errcode": 95007, "errmsg": "invalid msg token"}
 	}
 	if in.OpenKfID != "" && in.OpenKfID != s.cfg.OpenKfID {
-		return map[string]any{"errcode": 95000, "errmsg": "invalid open_kfid"}
+		return errUnknownAccount
 	}
 	start := 0
 	if in.Cursor != "" {
@@ -196,10 +239,17 @@ type content struct {
 	} `json:"file"`
 }
 
-// delivered validates content and returns what the consumer would see.
-func (s *Server) deliveredLocked(c content, kfOnly bool) (Delivered, map[string]any) {
-	bad := func(msg string) (Delivered, map[string]any) {
-		return Delivered{}, map[string]any{"errcode": 40058, "errmsg": msg}
+// sendable is what each product's send API accepts: kf/send_msg has file messages,
+// message/custom/send has none.
+var sendable = map[wechat.Source]map[string]bool{
+	wechat.SourceKf:              {"text": true, "image": true, "voice": true, "video": true, "file": true},
+	wechat.SourceOfficialAccount: {"text": true, "image": true, "voice": true, "video": true},
+}
+
+// deliveredLocked validates content and returns what the consumer would see.
+func (s *Server) deliveredLocked(c content, product wechat.Source) (Delivered, map[string]any) {
+	if !sendable[product][c.MsgType] {
+		return Delivered{}, map[string]any{"errcode": 40008, "errmsg": "invalid message type"}
 	}
 	var mediaID string
 	switch c.MsgType {
@@ -215,28 +265,28 @@ func (s *Server) deliveredLocked(c content, kfOnly bool) (Delivered, map[string]
 		if c.Image != nil {
 			mediaID = c.Image.MediaID
 		}
-	case "voice", "video", "file":
-		if !kfOnly {
-			return bad("msgtype not supported here")
-		}
-		switch {
-		case c.MsgType == "voice" && c.Voice != nil:
+	case "voice":
+		if c.Voice != nil {
 			mediaID = c.Voice.MediaID
-		case c.MsgType == "video" && c.Video != nil:
+		}
+	case "video":
+		if c.Video != nil {
 			mediaID = c.Video.MediaID
-		case c.MsgType == "file" && c.File != nil:
+		}
+	case "file":
+		if c.File != nil {
 			mediaID = c.File.MediaID
 		}
-	default:
-		return bad("invalid msgtype")
 	}
-	if _, known := s.media[mediaID]; !known {
+	m, known := s.media[mediaID]
+	// The media must have been uploaded as the type it is sent as (WeCom 40007).
+	if !known || m.typ != c.MsgType {
 		return Delivered{}, map[string]any{"errcode": 40007, "errmsg": "invalid media_id"}
 	}
-	return Delivered{Kind: c.MsgType, MediaID: mediaID}, nil
+	return Delivered{Kind: c.MsgType, MediaID: mediaID, FileName: m.filename, ContentType: m.contentType, Size: len(m.data)}, nil
 }
 
-func (s *Server) sendMsg(_ http.ResponseWriter, r *http.Request, body []byte) map[string]any {
+func (s *Server) sendMsg(_ http.ResponseWriter, r *http.Request, body []byte, _ wechat.Source) map[string]any {
 	var in struct {
 		ToUser   string `json:"touser"`
 		OpenKfID string `json:"open_kfid"`
@@ -250,7 +300,7 @@ func (s *Server) sendMsg(_ http.ResponseWriter, r *http.Request, body []byte) ma
 		return map[string]any{"errcode": 40058, "errmsg": "invalid msgid"}
 	}
 	if in.OpenKfID != s.cfg.OpenKfID {
-		return map[string]any{"errcode": 95000, "errmsg": "invalid open_kfid"}
+		return errUnknownAccount
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -270,7 +320,7 @@ func (s *Server) sendMsg(_ http.ResponseWriter, r *http.Request, body []byte) ma
 	case wechat.StatePool, wechat.StateServicer:
 		return map[string]any{"errcode": 95018, "errmsg": "session state does not allow sending"}
 	}
-	d, e := s.deliveredLocked(in.content, true)
+	d, e := s.deliveredLocked(in.content, wechat.SourceKf)
 	if e != nil {
 		return e
 	}
@@ -293,7 +343,7 @@ func (s *Server) sendMsg(_ http.ResponseWriter, r *http.Request, body []byte) ma
 	return ok(map[string]any{"msgid": in.MsgID})
 }
 
-func (s *Server) sendOnEvent(_ http.ResponseWriter, _ *http.Request, body []byte) map[string]any {
+func (s *Server) sendOnEvent(_ http.ResponseWriter, _ *http.Request, body []byte, _ wechat.Source) map[string]any {
 	var in struct {
 		Code  string `json:"code"`
 		MsgID string `json:"msgid"`
@@ -308,7 +358,7 @@ func (s *Server) sendOnEvent(_ http.ResponseWriter, _ *http.Request, body []byte
 	if !found || !s.nowLocked().Before(wc.expires) {
 		return map[string]any{"errcode": 95016, "errmsg": "invalid or expired code"}
 	}
-	d, e := s.deliveredLocked(in.content, true)
+	d, e := s.deliveredLocked(in.content, wechat.SourceKf)
 	if e != nil {
 		return e
 	}
@@ -322,7 +372,7 @@ func (s *Server) sendOnEvent(_ http.ResponseWriter, _ *http.Request, body []byte
 	return ok(map[string]any{"msgid": in.MsgID})
 }
 
-func (s *Server) stateGet(_ http.ResponseWriter, _ *http.Request, body []byte) map[string]any {
+func (s *Server) stateGet(_ http.ResponseWriter, _ *http.Request, body []byte, _ wechat.Source) map[string]any {
 	var in struct {
 		OpenKfID       string `json:"open_kfid"`
 		ExternalUserID string `json:"external_userid"`
@@ -339,7 +389,7 @@ func (s *Server) stateGet(_ http.ResponseWriter, _ *http.Request, body []byte) m
 	return ok(map[string]any{"service_state": int(c.state), "servicer_userid": c.servicer})
 }
 
-func (s *Server) stateTrans(_ http.ResponseWriter, _ *http.Request, body []byte) map[string]any {
+func (s *Server) stateTrans(_ http.ResponseWriter, _ *http.Request, body []byte, _ wechat.Source) map[string]any {
 	var in struct {
 		OpenKfID       string `json:"open_kfid"`
 		ExternalUserID string `json:"external_userid"`
@@ -365,7 +415,7 @@ func (s *Server) stateTrans(_ http.ResponseWriter, _ *http.Request, body []byte)
 	return ok(map[string]any{"msg_code": code})
 }
 
-func (s *Server) addContactWay(_ http.ResponseWriter, _ *http.Request, body []byte) map[string]any {
+func (s *Server) addContactWay(_ http.ResponseWriter, _ *http.Request, body []byte, _ wechat.Source) map[string]any {
 	var in struct {
 		OpenKfID string `json:"open_kfid"`
 		Scene    string `json:"scene"`
@@ -374,7 +424,7 @@ func (s *Server) addContactWay(_ http.ResponseWriter, _ *http.Request, body []by
 		return e
 	}
 	if in.OpenKfID != s.cfg.OpenKfID {
-		return map[string]any{"errcode": 95000, "errmsg": "invalid open_kfid"}
+		return errUnknownAccount
 	}
 	if in.Scene != "" && wechat.ValidateMsgID(in.Scene) != nil {
 		return map[string]any{"errcode": 40058, "errmsg": "invalid scene"}
@@ -386,7 +436,7 @@ func (s *Server) addContactWay(_ http.ResponseWriter, _ *http.Request, body []by
 	return ok(map[string]any{"url": "https://work.weixin.qq.com/kf/" + id + "?enc_scene=" + url.QueryEscape(in.Scene)})
 }
 
-func (s *Server) customSend(_ http.ResponseWriter, _ *http.Request, body []byte) map[string]any {
+func (s *Server) customSend(_ http.ResponseWriter, _ *http.Request, body []byte, _ wechat.Source) map[string]any {
 	var in struct {
 		ToUser string `json:"touser"`
 		content
@@ -400,7 +450,7 @@ func (s *Server) customSend(_ http.ResponseWriter, _ *http.Request, body []byte)
 	if c == nil {
 		return map[string]any{"errcode": 40003, "errmsg": "invalid openid"}
 	}
-	d, e := s.deliveredLocked(in.content, false)
+	d, e := s.deliveredLocked(in.content, wechat.SourceOfficialAccount)
 	if e != nil {
 		return e
 	}
@@ -414,7 +464,7 @@ func (s *Server) customSend(_ http.ResponseWriter, _ *http.Request, body []byte)
 	return ok(nil)
 }
 
-func (s *Server) qrcodeCreate(_ http.ResponseWriter, _ *http.Request, body []byte) map[string]any {
+func (s *Server) qrcodeCreate(_ http.ResponseWriter, _ *http.Request, body []byte, _ wechat.Source) map[string]any {
 	var in struct {
 		ExpireSeconds int64  `json:"expire_seconds"`
 		ActionName    string `json:"action_name"`
@@ -456,11 +506,32 @@ func (s *Server) qrcodeCreate(_ http.ResponseWriter, _ *http.Request, body []byt
 	return out
 }
 
-func (s *Server) mediaUpload(_ http.ResponseWriter, r *http.Request, _ []byte) map[string]any {
+// mediaLimit is a media type's largest file and the errcode for a file outside it.
+type mediaLimit struct {
+	max  int
+	code int
+}
+
+// uploadLimits are each product's media/upload types and size limits, as
+// documented: WeCom image 10 MB, voice 2 MB, video 10 MB, file 20 MB; Official
+// Account image 10 MB, voice 2 MB, video 10 MB, thumb 64 KB, and no file type.
+// WeCom also refuses files of 5 bytes or less.
+var uploadLimits = map[wechat.Source]map[string]mediaLimit{
+	wechat.SourceKf: {
+		"image": {10 << 20, 40009}, "voice": {2 << 20, 40006}, "video": {10 << 20, 40011}, "file": {20 << 20, 40006},
+	},
+	wechat.SourceOfficialAccount: {
+		"image": {10 << 20, 40009}, "voice": {2 << 20, 40010}, "video": {10 << 20, 40011}, "thumb": {64 << 10, 40012},
+	},
+}
+
+func (s *Server) mediaUpload(_ http.ResponseWriter, r *http.Request, _ []byte, product wechat.Source) map[string]any {
 	typ := r.URL.Query().Get("type")
-	switch typ {
-	case "image", "voice", "video", "file", "thumb":
-	default:
+	limit, known := uploadLimits[product][typ]
+	if !known {
+		if product == wechat.SourceKf {
+			return map[string]any{"errcode": 40005, "errmsg": "invalid type"}
+		}
 		return map[string]any{"errcode": 40004, "errmsg": "invalid media type"}
 	}
 	f, hdr, err := r.FormFile("media")
@@ -468,9 +539,9 @@ func (s *Server) mediaUpload(_ http.ResponseWriter, r *http.Request, _ []byte) m
 		return map[string]any{"errcode": 41005, "errmsg": "media data missing"}
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, wechat.MaxMediaBytes+1))
-	if err != nil || len(data) == 0 || len(data) > wechat.MaxMediaBytes {
-		return map[string]any{"errcode": 40005, "errmsg": "invalid file size"}
+	data, err := io.ReadAll(io.LimitReader(f, int64(limit.max)+1))
+	if err != nil || len(data) == 0 || len(data) > limit.max || product == wechat.SourceKf && len(data) <= 5 {
+		return map[string]any{"errcode": limit.code, "errmsg": "invalid " + typ + " size"}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -484,17 +555,95 @@ func (s *Server) storeMediaLocked(typ, filename string, data []byte) string {
 	return id
 }
 
-func (s *Server) mediaGet(w http.ResponseWriter, r *http.Request, _ []byte) map[string]any {
+func (s *Server) mediaGet(w http.ResponseWriter, r *http.Request, _ []byte, product wechat.Source) map[string]any {
+	id := r.URL.Query().Get("media_id")
 	s.mu.Lock()
-	m, found := s.media[r.URL.Query().Get("media_id")]
+	m, found := s.media[id]
 	s.mu.Unlock()
 	if !found {
 		return map[string]any{"errcode": 40007, "errmsg": "invalid media_id"}
 	}
+	if product == wechat.SourceOfficialAccount && m.typ == "video" {
+		// An Official Account answers a video with a link to it, not the file.
+		return ok(map[string]any{"video_url": selfURL(r) + "/fake/media/" + url.PathEscape(id)})
+	}
+	writeMedia(w, m)
+	return nil
+}
+
+// mediaFile serves a video_url: the file, without an access token.
+func (s *Server) mediaFile(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	m, found := s.media[r.PathValue("id")]
+	s.mu.Unlock()
+	if !found || m.typ != "video" {
+		http.NotFound(w, r)
+		return
+	}
+	writeMedia(w, m)
+}
+
+func writeMedia(w http.ResponseWriter, m mediaItem) {
 	w.Header().Set("Content-Type", m.contentType)
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": m.filename}))
 	_, _ = w.Write(m.data)
-	return nil
+}
+
+// selfURL is where this request reached the fake, mount prefix included (local
+// mode serves it under a prefix that http.StripPrefix removed from r.URL.Path).
+func selfURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	prefix := ""
+	if u, err := url.ParseRequestURI(r.RequestURI); err == nil {
+		prefix = strings.TrimSuffix(u.Path, r.URL.Path)
+	}
+	return scheme + "://" + r.Host + prefix
+}
+
+// customerBatchGet serves kf/customer/batchget: 1..100 external_userids; those
+// the fake does not know come back in invalid_external_userid.
+func (s *Server) customerBatchGet(_ http.ResponseWriter, _ *http.Request, body []byte, _ wechat.Source) map[string]any {
+	var in struct {
+		IDs []string `json:"external_userid_list"`
+	}
+	if e := decode(body, &in); e != nil {
+		return e
+	}
+	if len(in.IDs) == 0 || len(in.IDs) > wechat.MaxCustomerBatch {
+		return map[string]any{"errcode": 40058, "errmsg": "invalid external_userid_list size"}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list, invalid := []map[string]any{}, []string{}
+	for _, id := range in.IDs {
+		c := s.consumers[id]
+		if c == nil {
+			invalid = append(invalid, id)
+			continue
+		}
+		list = append(list, map[string]any{"external_userid": id, "nickname": c.profile.Nickname, "avatar": c.profile.AvatarURL, "gender": 0})
+	}
+	return ok(map[string]any{"customer_list": list, "invalid_external_userid": invalid})
+}
+
+// userInfo serves the Official Account's user/info: a follower's nickname, avatar
+// and language; for a consumer who does not follow, subscribe 0 and nothing else.
+func (s *Server) userInfo(_ http.ResponseWriter, r *http.Request, _ []byte, _ wechat.Source) map[string]any {
+	id := r.URL.Query().Get("openid")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.consumers[id]
+	if c == nil {
+		return map[string]any{"errcode": 40003, "errmsg": "invalid openid"}
+	}
+	if !c.follower {
+		return map[string]any{"subscribe": 0, "openid": id}
+	}
+	return map[string]any{"subscribe": 1, "openid": id, "nickname": c.profile.Nickname, "headimgurl": c.profile.AvatarURL,
+		"language": c.profile.Language, "sex": 0}
 }
 
 // limitErrors are a product's answers when WeChat's rule refuses a send.
@@ -528,8 +677,11 @@ var errUnknownConsumer = map[string]any{"errcode": 40096, "errmsg": "invalid ext
 
 // kfConsumerLocked finds a consumer of the kf account, or WeChat's refusal.
 func (s *Server) kfConsumerLocked(openKfID, externalUserID string) (*consumer, map[string]any) {
+	if openKfID != s.cfg.OpenKfID {
+		return nil, errUnknownAccount
+	}
 	c := s.consumers[externalUserID]
-	if c == nil || openKfID != s.cfg.OpenKfID {
+	if c == nil {
 		return nil, errUnknownConsumer
 	}
 	return c, nil

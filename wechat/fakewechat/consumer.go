@@ -41,10 +41,29 @@ func (s *Server) ConsumerSends(ctx context.Context, consumerID, text string) (st
 
 // ConsumerSendsImage is a consumer sending a picture (stored as media, fetchable with media/get).
 func (s *Server) ConsumerSendsImage(ctx context.Context, consumerID, filename string, data []byte) (string, error) {
+	return s.ConsumerSendsMedia(ctx, consumerID, "image", filename, data)
+}
+
+// ConsumerSendsMedia is a consumer sending an image, voice, video or (kf only) a
+// file. The media is fetchable with media/get; an Official Account answers a
+// video's media/get with a video_url, as WeChat does.
+func (s *Server) ConsumerSendsMedia(ctx context.Context, consumerID, kind, filename string, data []byte) (string, error) {
+	switch kind {
+	case "image", "voice", "video":
+	case "file":
+		if s.cfg.Mode == wechat.SourceOfficialAccount {
+			return "", errors.New("fakewechat: an Official Account receives no files from consumers")
+		}
+	default:
+		return "", fmt.Errorf("fakewechat: consumers send no %q messages", kind)
+	}
+	if len(data) == 0 {
+		return "", errors.New("fakewechat: empty media")
+	}
 	s.mu.Lock()
-	id := s.storeMediaLocked("image", filename, data)
+	id := s.storeMediaLocked(kind, filename, data)
 	s.mu.Unlock()
-	return s.consumerMessage(ctx, consumerID, "image", map[string]any{"media_id": id}, "", id)
+	return s.consumerMessage(ctx, consumerID, kind, map[string]any{"media_id": id}, "", id)
 }
 
 func (s *Server) consumerMessage(ctx context.Context, consumerID, msgType string, body map[string]any, text, mediaID string) (string, error) {
@@ -60,9 +79,15 @@ func (s *Server) consumerMessage(ctx context.Context, consumerID, msgType string
 	}
 	msgID := s.nextID("CMSG")
 	if s.cfg.Mode == wechat.SourceOfficialAccount {
+		c.follower = true // only followers can write to an Official Account
 		x := oaXML{To: s.cfg.AppID, From: consumerID, Created: now.Unix(), Type: msgType, MsgID: msgID, Content: text, MediaID: mediaID}
-		if mediaID != "" {
+		switch msgType {
+		case "image":
 			x.PicURL = "http://mmbiz.qpic.cn/fake/" + mediaID
+		case "voice":
+			x.Format = "amr"
+		case "video":
+			x.ThumbMediaID = mediaID
 		}
 		s.mu.Unlock()
 		return msgID, s.postOA(ctx, x)
@@ -170,18 +195,20 @@ func (s *Server) notifyKf() error {
 
 // oaXML is an Official Account callback as WeChat posts it.
 type oaXML struct {
-	XMLName  xml.Name `xml:"xml"`
-	To       string   `xml:"ToUserName"`
-	From     string   `xml:"FromUserName"`
-	Created  int64    `xml:"CreateTime"`
-	Type     string   `xml:"MsgType"`
-	Content  string   `xml:"Content,omitempty"`
-	PicURL   string   `xml:"PicUrl,omitempty"`
-	MediaID  string   `xml:"MediaId,omitempty"`
-	Event    string   `xml:"Event,omitempty"`
-	EventKey string   `xml:"EventKey,omitempty"`
-	Ticket   string   `xml:"Ticket,omitempty"`
-	MsgID    string   `xml:"MsgId,omitempty"`
+	XMLName      xml.Name `xml:"xml"`
+	To           string   `xml:"ToUserName"`
+	From         string   `xml:"FromUserName"`
+	Created      int64    `xml:"CreateTime"`
+	Type         string   `xml:"MsgType"`
+	Content      string   `xml:"Content,omitempty"`
+	PicURL       string   `xml:"PicUrl,omitempty"`
+	MediaID      string   `xml:"MediaId,omitempty"`
+	Format       string   `xml:"Format,omitempty"`
+	ThumbMediaID string   `xml:"ThumbMediaId,omitempty"`
+	Event        string   `xml:"Event,omitempty"`
+	EventKey     string   `xml:"EventKey,omitempty"`
+	Ticket       string   `xml:"Ticket,omitempty"`
+	MsgID        string   `xml:"MsgId,omitempty"`
 }
 
 func (s *Server) postOA(ctx context.Context, x oaXML) error {

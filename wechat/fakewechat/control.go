@@ -18,12 +18,18 @@ func (s *Server) controlRoutes(m *http.ServeMux) {
 	m.HandleFunc("POST /fake/faults", s.ctlFault)
 }
 
-// SendRequest is the body of POST /fake/consumer/send: text, or an image in base64.
+// SendRequest is the body of POST /fake/consumer/send: text, an image in base64
+// (Image), or media of any kind a consumer sends (Kind image, voice, video or
+// file, with Data in base64). A set Profile field changes what WeChat reports
+// about the consumer from then on.
 type SendRequest struct {
 	Consumer string `json:"consumer"`
 	Text     string `json:"text,omitempty"`
 	Image    string `json:"image,omitempty"`
+	Kind     string `json:"kind,omitempty"`
+	Data     string `json:"data,omitempty"`
 	Filename string `json:"filename,omitempty"`
+	Profile
 }
 
 // ArriveRequest is the body of POST /fake/consumer/arrive.
@@ -32,6 +38,7 @@ type ArriveRequest struct {
 	Link       string `json:"link,omitempty"`
 	Scene      string `json:"scene,omitempty"`
 	SceneParam string `json:"scene_param,omitempty"`
+	Profile
 }
 
 // AdvanceRequest is the body of POST /fake/clock/advance; By is a Go duration ("24h").
@@ -83,16 +90,46 @@ func (s *Server) actionDone(w http.ResponseWriter, msgID string, err error) {
 	writeJSON(w, out)
 }
 
+// setProfile applies the profile fields a control request set.
+func (s *Server) setProfile(consumerID string, p Profile) {
+	if p == (Profile{}) || consumerID == "" {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.consumerLocked(consumerID)
+	if p.Nickname != "" {
+		c.profile.Nickname = p.Nickname
+	}
+	if p.Language != "" {
+		c.profile.Language = p.Language
+	}
+	if p.AvatarURL != "" {
+		c.profile.AvatarURL = p.AvatarURL
+	}
+}
+
 func (s *Server) ctlSend(w http.ResponseWriter, r *http.Request) {
 	var in SendRequest
 	if !readJSON(w, r, &in) {
 		return
 	}
+	s.setProfile(in.Consumer, in.Profile)
 	var (
 		id  string
 		err error
 	)
 	switch {
+	case in.Kind != "" || in.Data != "":
+		data, derr := base64.StdEncoding.DecodeString(in.Data)
+		if derr != nil {
+			ctlError(w, http.StatusBadRequest, derr)
+			return
+		}
+		if in.Filename == "" {
+			in.Filename = in.Kind
+		}
+		id, err = s.ConsumerSendsMedia(r.Context(), in.Consumer, in.Kind, in.Filename, data)
 	case in.Image != "":
 		data, derr := base64.StdEncoding.DecodeString(in.Image)
 		if derr != nil {
@@ -116,6 +153,7 @@ func (s *Server) ctlArrive(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &in) {
 		return
 	}
+	s.setProfile(in.Consumer, in.Profile)
 	s.actionDone(w, "", s.Arrive(r.Context(), in.Consumer, in.Link, in.Scene, in.SceneParam))
 }
 

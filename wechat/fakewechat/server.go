@@ -3,6 +3,12 @@
 // msgid deduplication, sync cursors, encrypted callbacks), a controllable clock,
 // fault injection, and /fake/... control endpoints for playing the consumer.
 //
+// It is stricter than us, as WeChat documents: it knows exactly one kf account and
+// refuses any other open_kfid (95000); a token from one product is unknown to the
+// other; media must be uploaded with the type it is sent as, within WeChat's size
+// limits; an Official Account has no file messages. Tests read what consumers got
+// with Inbox: each Delivered names its kind, file name and size.
+//
 // It is an http.Handler: use it with httptest in tests, or mount it in the binary's
 // local mode and point WECOM_API_BASE / WECHAT_API_BASE at it.
 package fakewechat
@@ -19,8 +25,12 @@ import (
 
 // Defaults used when Config leaves a field empty.
 const (
+	// DefaultOpenKfID is the simulator's kf account in local mode.
 	DefaultOpenKfID = "wkFAKEKF000000000001"
-	DefaultTokenTTL = 2 * time.Hour
+	// DefaultKfAccountName is the kf account's name in kf/account/list.
+	DefaultKfAccountName = "MultiLine simulator"
+	// DefaultTokenTTL is WeChat's documented access token life (expires_in 7200).
+	DefaultTokenTTL = 7200 * time.Second
 	// SendLimit and Window are WeChat's rule: 5 messages within 48 h of the consumer's.
 	SendLimit = 5
 	Window    = 48 * time.Hour
@@ -42,8 +52,13 @@ type Config struct {
 	// CallbackURL receives consumer traffic; empty means nobody is told.
 	CallbackURL string
 	// Mode is which product consumers write through (default wecom-kf).
-	Mode     wechat.Source
-	OpenKfID string
+	Mode wechat.Source
+	// OpenKfID is the one kf account the fake knows (default DefaultOpenKfID);
+	// every kf API refuses any other with errcode 95000. KfAccountName is its name
+	// in kf/account/list (default DefaultKfAccountName).
+	OpenKfID, KfAccountName string
+	// TokenTTL is how long an access token lives (default DefaultTokenTTL); after it,
+	// calls with the token get 42001.
 	TokenTTL time.Duration
 	// Now is the base clock; Advance adds to it. Nil means time.Now.
 	Now func() time.Time
@@ -60,7 +75,7 @@ type Server struct {
 	mu        sync.Mutex
 	offset    time.Duration
 	seq       int
-	tokens    map[string]time.Time // access token -> expiry
+	tokens    map[string]issuedToken
 	consumers map[string]*consumer
 	syncLog   []map[string]any
 	syncToks  map[string]bool
@@ -71,8 +86,15 @@ type Server struct {
 	faults    []Fault
 }
 
+// issuedToken is an access token the fake handed out: which product's, and until when.
+type issuedToken struct {
+	product wechat.Source
+	expires time.Time
+}
+
 type consumer struct {
 	id       string
+	profile  Profile
 	lastMsg  time.Time // zero: never wrote
 	sends    int
 	state    wechat.ServiceState
@@ -91,13 +113,28 @@ type mediaItem struct {
 	data                       []byte
 }
 
+// Profile is what WeChat tells about a consumer: Official Account user/info
+// reports all three, kf customer/batchget the nickname and avatar. Set it with
+// SetProfile (or the nickname, language and avatar fields of the control
+// endpoints); an unset profile answers empty fields.
+type Profile struct {
+	Nickname string `json:"nickname,omitempty"`
+	// Language is WeChat's code: zh_CN, zh_TW, en, …
+	Language  string `json:"language,omitempty"`
+	AvatarURL string `json:"avatar,omitempty"`
+}
+
 // Delivered is one message a consumer received.
 type Delivered struct {
-	MsgID   string    `json:"msgid"`
-	Kind    string    `json:"kind"`
-	Text    string    `json:"text,omitempty"`
-	MediaID string    `json:"media_id,omitempty"`
-	At      time.Time `json:"at"`
+	MsgID   string `json:"msgid"`
+	Kind    string `json:"kind"`
+	Text    string `json:"text,omitempty"`
+	MediaID string `json:"media_id,omitempty"`
+	// FileName, ContentType and Size describe the media as it was uploaded.
+	FileName    string    `json:"file_name,omitempty"`
+	ContentType string    `json:"content_type,omitempty"`
+	Size        int       `json:"size,omitempty"`
+	At          time.Time `json:"at"`
 	// Via is the API that delivered it: kf/send_msg, kf/send_msg_on_event or message/custom/send.
 	Via string `json:"via"`
 }
@@ -110,6 +147,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.OpenKfID == "" {
 		cfg.OpenKfID = DefaultOpenKfID
 	}
+	if cfg.KfAccountName == "" {
+		cfg.KfAccountName = DefaultKfAccountName
+	}
 	if cfg.TokenTTL <= 0 {
 		cfg.TokenTTL = DefaultTokenTTL
 	}
@@ -121,7 +161,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		cfg:       cfg,
-		tokens:    map[string]time.Time{},
+		tokens:    map[string]issuedToken{},
 		consumers: map[string]*consumer{},
 		syncToks:  map[string]bool{},
 		sent:      map[string]string{},
@@ -181,6 +221,25 @@ func (s *Server) Inbox(consumerID string) []Delivered {
 		return append([]Delivered(nil), c.inbox...)
 	}
 	return nil
+}
+
+// OpenKfID is the one kf account the fake knows.
+func (s *Server) OpenKfID() string { return s.cfg.OpenKfID }
+
+// SetProfile sets what user/info and customer/batchget report about a consumer.
+func (s *Server) SetProfile(consumerID string, p Profile) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.consumerLocked(consumerID).profile = p
+}
+
+// Media returns an uploaded or consumer-sent media item, for tests that check
+// what reached WeChat byte for byte.
+func (s *Server) Media(mediaID string) (fileName, contentType string, data []byte, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.media[mediaID]
+	return m.filename, m.contentType, append([]byte(nil), m.data...), ok
 }
 
 func (s *Server) nextID(prefix string) string {
