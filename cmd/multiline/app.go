@@ -155,7 +155,7 @@ func (a *application) Start(ctx context.Context) {
 	a.running.Add(1)
 	go func() {
 		defer a.running.Done()
-		err := a.db.RunJobs(ctx, a.svc.Handlers(), storage.RunOptions{Now: a.now, OnError: func(j bridge.Job, err error) {
+		err := a.db.RunJobs(ctx, a.svc.Handlers(), storage.RunOptions{Now: a.now, OnDead: a.svc.JobDied, OnError: func(j bridge.Job, err error) {
 			a.log.Warn("job failed", "kind", j.Kind, "lane", j.Lane, "attempt", j.Attempts+1, "err", err)
 		}})
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/multiline/multiline/bot/fakeconnector"
+	"github.com/multiline/multiline/wechat"
 	"github.com/multiline/multiline/wechat/fakewechat"
 )
 
@@ -203,7 +204,7 @@ func TestHealthAndReady(t *testing.T) {
 // message/custom/send.
 func TestLocalOfficialAccount(t *testing.T) {
 	l := startLocal(t, "WECHAT_MODE", "official-account")
-	if l.app.side.oa == nil {
+	if l.app.side.Mode() != wechat.SourceOfficialAccount {
 		t.Fatal("not in Official Account mode")
 	}
 	l.conn.AddConversation("a:ann", "tenant-1", "29:ann")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/multiline/multiline/bridge"
 	"github.com/multiline/multiline/graph"
+	"github.com/multiline/multiline/wechat/fakewechat"
 )
 
 // TestProductionWiring starts the service as in production (no --dev): every
@@ -21,6 +22,15 @@ import (
 func TestProductionWiring(t *testing.T) {
 	env := prodEnv()
 	env["MULTILINE_DATABASE_URL"] = "sqlite:" + filepath.Join(t.TempDir(), "prod.db")
+	// The company's WeCom, which start-up asks for its one kf account.
+	wecom, err := fakewechat.New(fakewechat.Config{CorpID: env["WECOM_CORP_ID"], KfSecret: env["WECOM_KF_SECRET"],
+		CallbackToken: env["WECOM_CALLBACK_TOKEN"], EncodingAESKey: env["WECOM_ENCODING_AES_KEY"], OpenKfID: "wkCompanyAccount01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wecomSrv := httptest.NewServer(wecom)
+	defer wecomSrv.Close()
+	env["WECOM_API_BASE"] = wecomSrv.URL
 	cfg, err := LoadConfig(func(k string) string { return env[k] }, false)
 	if err != nil {
 		t.Fatal(err)
@@ -32,6 +42,9 @@ func TestProductionWiring(t *testing.T) {
 	defer app.Close()
 	if app.fake != nil {
 		t.Fatal("the WeChat simulator runs outside local mode")
+	}
+	if got := app.side.Account(); got != "wkCompanyAccount01" {
+		t.Errorf("kf account %q, want the company's only one", got)
 	}
 	srv := httptest.NewServer(e)
 	defer srv.Close()
