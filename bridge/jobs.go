@@ -41,15 +41,7 @@ func decode[T any](j Job) (T, error) {
 // settle applies an outcome event to a thread and completes the job in one transaction.
 func (s *Service) settle(ctx context.Context, j Job, t ThreadID, ev Event) error {
 	return s.tx(ctx, func(tx Tx) error {
-		c, err := tx.Company(ctx, s.company)
-		if err != nil {
-			return err
-		}
-		rec, err := tx.LoadThread(ctx, t)
-		if err != nil {
-			return err
-		}
-		if err := s.applyTo(ctx, tx, c, &rec, ev, s.now()); err != nil {
+		if err := s.settleIn(ctx, tx, t, ev); err != nil {
 			return err
 		}
 		return tx.CompleteJob(ctx, j.ID)

@@ -27,10 +27,7 @@ func (f *fixture) messages(e bridge.EmployeeID, t bridge.ThreadID) []bridge.Mess
 func TestServiceDisableEmployee(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	alice := f.employee("alice")
-	f.consumerWrites("c1", "m1", "hello")
-	f.drain()
-	th := f.onlyThread(alice)
+	alice, th := f.threadWith("alice", "hello")
 	bob := f.employee("bob")
 	if err := f.svc.AddParticipant(ctx, alice, th.ID, bob); err != nil {
 		t.Fatal(err)
@@ -85,10 +82,7 @@ func TestServiceDisableEmployee(t *testing.T) {
 func TestServiceCaptionIsItsOwnSend(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	alice := f.employee("alice")
-	f.consumerWrites("c1", "m1", "send me the form")
-	f.drain()
-	th := f.onlyThread(alice)
+	alice, th := f.threadWith("alice", "send me the form")
 	v, err := f.svc.Send(ctx, alice, th.ID, bridge.Content{MediaKind: "file", MediaRef: "r1", FileName: "form.pdf", Text: "Please sign page 2"})
 	if err != nil {
 		t.Fatal(err)
@@ -112,10 +106,7 @@ func TestServiceRefusesWhatTheAccountCannotSend(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
 	f.wechat.noFiles = true
-	alice := f.employee("alice")
-	f.consumerWrites("c1", "m1", "hi")
-	f.drain()
-	th := f.onlyThread(alice)
+	alice, th := f.threadWith("alice", "hi")
 	before := len(f.messages(alice, th.ID))
 	_, err := f.svc.Send(ctx, alice, th.ID, bridge.Content{MediaKind: "file", MediaRef: "r1", FileName: "a.pdf", Text: "caption"})
 	if !errors.Is(err, bridge.ErrUnsupportedContent) || !strings.Contains(err.Error(), "cannot send files") {
@@ -234,10 +225,7 @@ func TestServiceConsumerLanguage(t *testing.T) {
 func TestServicePermanentSendFailure(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	alice := f.employee("alice")
-	f.consumerWrites("c1", "m1", "hi")
-	f.drain()
-	th := f.onlyThread(alice)
+	alice, th := f.threadWith("alice", "hi")
 	f.wechat.failNext = bridge.Permanent(errors.New("wechat: errcode 40003: invalid openid"))
 	v, err := f.svc.Send(ctx, alice, th.ID, bridge.Content{Text: "doomed"})
 	if err != nil {
@@ -274,10 +262,7 @@ func TestServicePermanentSendFailure(t *testing.T) {
 func TestServicePermanentTeamsRefusal(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	alice := f.employee("alice")
-	f.consumerWrites("c1", "m1", "hi")
-	f.drain()
-	th := f.onlyThread(alice)
+	alice, th := f.threadWith("alice", "hi")
 	bob := f.employee("bob")
 	if err := f.svc.AddParticipant(ctx, alice, th.ID, bob); err != nil {
 		t.Fatal(err)
@@ -317,4 +302,14 @@ func TestServicePermanentTeamsRefusal(t *testing.T) {
 	if note(bob) {
 		t.Error("bob sees a note meant for alice")
 	}
+}
+
+// threadWith routes a first message of consumer c1 to a new employee and returns
+// both, with the jobs it caused run.
+func (f *fixture) threadWith(name, text string) (bridge.EmployeeID, bridge.ThreadSummary) {
+	f.t.Helper()
+	e := f.employee(name)
+	f.consumerWrites("c1", "m1", text)
+	f.drain()
+	return e, f.onlyThread(e)
 }
