@@ -17,7 +17,9 @@ type meJSON struct {
 	Locale           string            `json:"locale,omitempty"`
 	ContactLink      string            `json:"contact_link,omitempty"`
 	ContactLinkError string            `json:"contact_link_error,omitempty"`
-	Admin            bool              `json:"admin"`
+	// ContactQR is ContactLink as a QR code (a PNG data URL).
+	ContactQR string `json:"contact_qr,omitempty"`
+	Admin     bool   `json:"admin"`
 	// ComplianceReviewer may review archived conversations (no screen yet).
 	ComplianceReviewer bool `json:"compliance_reviewer,omitempty"`
 	Dev                bool `json:"dev"`
@@ -52,31 +54,10 @@ func (a *App) getMe(c echo.Context) error {
 		me.ContactLinkError = "Your WeChat contact link could not be created right now."
 	}
 	me.ContactLink = link
+	if link != "" {
+		me.ContactQR = qrDataURL(link)
+	}
 	return c.JSON(http.StatusOK, me)
-}
-
-func (a *App) listThreads(c echo.Context) error {
-	p := principalOf(c)
-	ts, err := a.b.Threads(c.Request().Context(), p.Employee.ID)
-	if err != nil {
-		return a.fail(c, err)
-	}
-	if ts == nil {
-		ts = []bridge.ThreadSummary{}
-	}
-	return c.JSON(http.StatusOK, ts)
-}
-
-func (a *App) getThread(c echo.Context) error {
-	p := principalOf(c)
-	t, err := a.b.Thread(c.Request().Context(), p.Employee.ID, bridge.ThreadID(c.Param("id")))
-	if err != nil {
-		return a.fail(c, err)
-	}
-	for i := range t.Messages {
-		a.signMedia(&t.Messages[i])
-	}
-	return c.JSON(http.StatusOK, t)
 }
 
 // sentJSON is a message just accepted, with what the tab needs to say "Queued 2 of 5".
@@ -196,11 +177,12 @@ func (a *App) colleagues(c echo.Context) error {
 
 // configJSON tells the UI how to sign in before it has signed in.
 type configJSON struct {
-	Dev   bool   `json:"dev"`
-	AppID string `json:"app_id,omitempty"`
-	SSO   bool   `json:"sso"`
+	Dev      bool         `json:"dev"`
+	AppID    string       `json:"app_id,omitempty"`
+	SSO      bool         `json:"sso"`
+	Features featuresJSON `json:"features"`
 }
 
 func (a *App) getConfig(c echo.Context) error {
-	return c.JSON(http.StatusOK, configJSON{Dev: a.cfg.Dev, AppID: a.cfg.AppID, SSO: a.auth != nil})
+	return c.JSON(http.StatusOK, configJSON{Dev: a.cfg.Dev, AppID: a.cfg.AppID, SSO: a.auth != nil, Features: a.features()})
 }

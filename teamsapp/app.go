@@ -77,6 +77,10 @@ type App struct {
 	devSign      signer // dev sessions: a per-process key, so a restart signs everyone out
 	log          *slog.Logger
 	now          func() time.Time
+	// wall is the wall clock, for dev sessions: in local mode now is the WeChat
+	// simulator's clock, which a person fast-forwards by days without wanting
+	// to be signed out.
+	wall func() time.Time
 
 	watchMu  sync.Mutex
 	watchers map[bridge.EmployeeID]int // open live-update streams per employee
@@ -98,7 +102,7 @@ func New(cfg Config) *App {
 	}
 	a := &App{cfg: cfg, b: cfg.Bridge, media: cfg.Media, auth: cfg.Auth, check: cfg.CanSend,
 		admins: idSet(cfg.Admins), reviewers: idSet(cfg.ComplianceReviewers), publicOrigin: originOf(cfg.PublicURL),
-		log: cfg.Log, now: cfg.Now}
+		log: cfg.Log, now: cfg.Now, wall: time.Now}
 	if a.check == nil {
 		a.check, _ = cfg.Bridge.(SendChecker)
 	}
@@ -162,6 +166,7 @@ func (a *App) Routes(e *echo.Echo) {
 	emp.GET("/threads", a.listThreads)
 	emp.GET("/threads/:id", a.getThread)
 	emp.POST("/threads/:id/messages", a.postMessage)
+	emp.POST("/threads/:id/read", a.markRead)
 	emp.POST("/threads/:id/leave", a.leave)
 	emp.POST("/threads/:id/participants", a.addParticipant)
 	emp.DELETE("/threads/:id/participants/:employee", a.removeParticipant)

@@ -83,7 +83,7 @@ func (a *App) devLogin(c echo.Context) error {
 	} else if err != nil {
 		return a.fail(c, err)
 	}
-	c.SetCookie(&http.Cookie{Name: devCookie, Value: a.devSign.seal(devPurpose, string(id), a.now().Add(devLifetime)),
+	c.SetCookie(&http.Cookie{Name: devCookie, Value: a.devSign.seal(devPurpose, string(id), a.wall().Add(devLifetime)),
 		Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: int(devLifetime / time.Second)})
 	return c.Redirect(http.StatusSeeOther, "/tab/")
 }
@@ -112,7 +112,7 @@ func (a *App) devSession(c echo.Context) (bridge.Employee, bool) {
 	if err != nil {
 		return bridge.Employee{}, false
 	}
-	id, err := a.devSign.open(devPurpose, ck.Value, a.now())
+	id, err := a.devSign.open(devPurpose, ck.Value, a.wall())
 	if err != nil {
 		return bridge.Employee{}, false
 	}

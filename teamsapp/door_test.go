@@ -250,7 +250,12 @@ func TestUploadKinds(t *testing.T) {
 			}
 			var th bridge.ThreadSummary
 			f.call(t, "GET", "/api/v1/threads/t1", "alice", nil, &th)
-			m := th.Messages[len(th.Messages)-1]
+			var m bridge.MessageView
+			for _, v := range th.Messages {
+				if v.ID == sent.ID {
+					m = v
+				}
+			}
 			if m.Media == nil || m.Media.Kind != tt.wantKind || m.Media.FileName == "" {
 				t.Fatalf("thread shows %+v", m)
 			}

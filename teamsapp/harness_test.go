@@ -98,6 +98,7 @@ func newFixtureRoutes(t *testing.T, dev bool, change func(*Config), routes func(
 		change(&cfg)
 	}
 	app := New(cfg)
+	app.wall = clock.Now
 	e := echo.New()
 	app.Routes(e)
 	f := &fixture{b: b, media: media, jobs: jobs, app: app, clock: clock}

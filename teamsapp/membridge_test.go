@@ -38,6 +38,10 @@ type memThread struct {
 	streak       int
 	optInLink    string
 	updated      time.Time
+	// author is who wrote each employee message, and whom each note is for.
+	author map[bridge.MessageID]bridge.EmployeeID
+	// read is how many of msgs each employee has seen (their read mark).
+	read map[bridge.EmployeeID]int
 }
 
 func newMemBridge(now func() time.Time) *memBridge {
@@ -85,11 +89,44 @@ func (m *memBridge) addMedia(id, ref, kind string) {
 }
 
 func (m *memBridge) record(th *memThread, v bridge.MessageView) bridge.MessageView {
+	return m.recordBy(th, "", v)
+}
+
+// recordBy records a message an employee wrote, or a note for them.
+func (m *memBridge) recordBy(th *memThread, by bridge.EmployeeID, v bridge.MessageView) bridge.MessageView {
 	m.seq++
 	v.ID, v.Thread, v.At = bridge.MessageIDFor(th.id, int64(m.seq)), th.id, m.now()
+	if by != "" {
+		if th.author == nil {
+			th.author = map[bridge.MessageID]bridge.EmployeeID{}
+		}
+		th.author[v.ID] = by
+		if e, err := m.employee(by); err == nil {
+			v.AuthorName = e.Name
+		}
+	}
 	th.msgs = append(th.msgs, v)
 	th.updated = v.At
 	return v
+}
+
+// note keeps an automatic message for one employee in the thread, as the
+// bridge's employee notices should be kept (see Inbox in ports.go).
+func (m *memBridge) note(th *memThread, to bridge.EmployeeID, k bridge.NoticeKind) {
+	m.recordBy(th, to, bridge.MessageView{From: bridge.ToEmployee, Notice: k,
+		Text: bridge.Render(nil, k, bridge.English, bridge.NoticeParams{}, bridge.Names{})})
+}
+
+// visible are the thread's messages the viewer sees: notes for others are left out.
+func (th *memThread) visible(viewer bridge.EmployeeID) []bridge.MessageView {
+	var out []bridge.MessageView
+	for _, v := range th.msgs {
+		if v.From == bridge.ToEmployee && th.author[v.ID] != viewer {
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 func (m *memBridge) employee(id bridge.EmployeeID) (*bridge.Employee, error) {
@@ -101,7 +138,7 @@ func (m *memBridge) employee(id bridge.EmployeeID) (*bridge.Employee, error) {
 	return nil, fmt.Errorf("%w: %s", bridge.ErrUnknownEmployee, id)
 }
 
-func (m *memBridge) summary(th *memThread, history bool) bridge.ThreadSummary {
+func (m *memBridge) summary(th *memThread, viewer bridge.EmployeeID, history bool) bridge.ThreadSummary {
 	s := bridge.ThreadSummary{ID: th.id, ConsumerName: th.consumer, Status: th.status, QueueLimit: m.company.Policy.QueueLimit,
 		OptInLink: th.optInLink, LastAt: th.updated}
 	for _, p := range th.participants {
@@ -117,11 +154,12 @@ func (m *memBridge) summary(th *memThread, history bool) bridge.ThreadSummary {
 	if th.status == bridge.StatusActive {
 		s.SendsLeft = max(0, m.company.Policy.EmployeeLimit-th.streak)
 	}
-	if n := len(th.msgs); n > 0 {
-		s.LastMessage = th.msgs[n-1].Text
+	msgs := th.visible(viewer)
+	if n := len(msgs); n > 0 {
+		s.LastMessage = msgs[n-1].Text
 	}
 	if history {
-		s.Messages = slices.Clone(th.msgs)
+		s.Messages = msgs
 		for i, v := range s.Messages {
 			if v.Media != nil {
 				c := *v.Media
@@ -184,7 +222,7 @@ func (m *memBridge) Threads(_ context.Context, e bridge.EmployeeID) ([]bridge.Th
 	var out []bridge.ThreadSummary
 	for _, th := range m.threads {
 		if slices.Contains(th.participants, e) {
-			out = append(out, m.summary(th, false))
+			out = append(out, m.summary(th, e, false))
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -200,7 +238,7 @@ func (m *memBridge) Thread(_ context.Context, e bridge.EmployeeID, t bridge.Thre
 	if !ok || !slices.Contains(th.participants, e) {
 		return bridge.ThreadSummary{}, bridge.ErrUnknownThread
 	}
-	return m.summary(th, true), nil
+	return m.summary(th, e, true), nil
 }
 
 func (m *memBridge) Send(_ context.Context, e bridge.EmployeeID, t bridge.ThreadID, body bridge.Content) (bridge.MessageView, error) {
@@ -219,12 +257,11 @@ func (m *memBridge) Send(_ context.Context, e bridge.EmployeeID, t bridge.Thread
 	case len(body.Text) > bridge.MaxTextBytes:
 		return bridge.MessageView{}, bridge.ErrMessageTooLong
 	}
-	emp, _ := m.employee(e)
-	v := bridge.MessageView{From: bridge.FromEmployee, AuthorName: emp.Name, Text: body.Text}
+	v := bridge.MessageView{From: bridge.FromEmployee, Text: body.Text}
 	if body.MediaRef != "" {
 		v.Media = &bridge.MediaView{Kind: body.MediaKind, FileName: body.FileName, URL: "/api/v1/media/" + body.MediaRef}
 	}
-	queued := m.summary(th, false).Queued
+	queued := m.summary(th, e, false).Queued
 	p := m.company.Policy
 	switch {
 	case th.status == bridge.StatusActive && th.streak < p.EmployeeLimit:
@@ -235,7 +272,14 @@ func (m *memBridge) Send(_ context.Context, e bridge.EmployeeID, t bridge.Thread
 	default:
 		v.Status, v.Reason = bridge.StatusNotQueued, bridge.ReasonQueueFull
 	}
-	return m.record(th, v), nil
+	v = m.recordBy(th, e, v)
+	switch {
+	case v.Status == bridge.StatusSent && th.streak == p.EmployeeLimit:
+		m.note(th, e, bridge.NoticeLimitReached)
+	case v.Status == bridge.StatusNotQueued:
+		m.note(th, e, bridge.NoticeNotQueued)
+	}
+	return v, nil
 }
 
 func (m *memBridge) Leave(_ context.Context, e bridge.EmployeeID, t bridge.ThreadID) error {
@@ -301,6 +345,7 @@ func (m *memBridge) RequestOptIn(_ context.Context, e bridge.EmployeeID) (bridge
 	th := &memThread{id: bridge.ThreadID(fmt.Sprintf("optin%d", m.seq)), consumer: "Awaiting opt-in", status: bridge.StatusAwaitingOptIn,
 		participants: []bridge.EmployeeID{e}, updated: m.now()}
 	m.threads[th.id] = th
+	m.note(th, e, bridge.NoticeOptInSent)
 	return th.id, nil
 }
 
@@ -390,6 +435,100 @@ func (m *memBridge) SetEmployeeEnabled(_ context.Context, id bridge.EmployeeID, 
 
 func (m *memBridge) AddEmployee(_ context.Context, tenantID, oid, name string) (bridge.Employee, error) {
 	return m.addEmployee("e-"+oid, name, oid, true), nil
+}
+
+// Inbox: read marks, previews, search and participants, as the bridge should
+// offer them (see Inbox in ports.go).
+
+var _ Inbox = (*memBridge)(nil)
+
+// mine reports whether v is the viewer's own message.
+func (th *memThread) mine(v bridge.MessageView, viewer bridge.EmployeeID) bool {
+	return v.From == bridge.FromEmployee && th.author[v.ID] == viewer
+}
+
+func (m *memBridge) Unread(_ context.Context, e bridge.EmployeeID) (map[bridge.ThreadID]int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[bridge.ThreadID]int{}
+	for _, th := range m.threads {
+		if !slices.Contains(th.participants, e) {
+			continue
+		}
+		for _, v := range th.msgs[min(th.read[e], len(th.msgs)):] {
+			if v.From == bridge.FromSystem || th.mine(v, e) || v.From == bridge.ToEmployee && th.author[v.ID] != e {
+				continue
+			}
+			out[th.id]++
+		}
+	}
+	return out, nil
+}
+
+func (m *memBridge) MarkRead(_ context.Context, e bridge.EmployeeID, t bridge.ThreadID, upTo bridge.MessageID) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	th, ok := m.threads[t]
+	if !ok || !slices.Contains(th.participants, e) {
+		return bridge.ErrUnknownThread
+	}
+	i := slices.IndexFunc(th.msgs, func(v bridge.MessageView) bool { return v.ID == upTo })
+	if i < 0 {
+		return bridge.ErrUnknownMessage
+	}
+	if th.read == nil {
+		th.read = map[bridge.EmployeeID]int{}
+	}
+	th.read[e] = max(th.read[e], i+1)
+	return nil
+}
+
+func (m *memBridge) LastWritten(_ context.Context, e bridge.EmployeeID) (map[bridge.ThreadID]bridge.MessageView, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[bridge.ThreadID]bridge.MessageView{}
+	for _, th := range m.threads {
+		if !slices.Contains(th.participants, e) {
+			continue
+		}
+		if v, ok := lastWritten(th.msgs); ok {
+			out[th.id] = v
+		}
+	}
+	return out, nil
+}
+
+func (m *memBridge) SearchThreads(ctx context.Context, e bridge.EmployeeID, q string) ([]bridge.ThreadSummary, error) {
+	all, err := m.Threads(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	q = strings.ToLower(q)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []bridge.ThreadSummary
+	for _, s := range all {
+		if matches(s, m.threads[s.ID].msgs, q) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+func (m *memBridge) Participants(_ context.Context, e bridge.EmployeeID, t bridge.ThreadID) ([]bridge.Employee, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	th, ok := m.threads[t]
+	if !ok || !slices.Contains(th.participants, e) {
+		return nil, bridge.ErrUnknownThread
+	}
+	var out []bridge.Employee
+	for _, p := range th.participants {
+		if emp, err := m.employee(p); err == nil {
+			out = append(out, *emp)
+		}
+	}
+	return out, nil
 }
 
 // memMedia is an in-memory MediaStore.

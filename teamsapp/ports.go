@@ -98,3 +98,37 @@ type DirectoryUser struct {
 	Name        string `json:"name"`
 	Mail        string `json:"mail,omitempty"`
 }
+
+// Inbox is what the tab's inbox needs from the bridge beyond Bridge: read marks
+// kept per employee, the last message a person wrote, search, and the
+// participants with their ids. *bridge.Service does not implement it yet; the
+// tab then works previews, search and participant ids out of Threads, Thread
+// and Employees (one more query per thread; search sees the last 50 messages of
+// each thread), shows no unread counts, and says so in /api/v1/config
+// (features.unread false). When Config.Bridge implements Inbox the tab uses it
+// without wiring.
+type Inbox interface {
+	// Unread counts, per thread of the employee, the messages after their read
+	// mark that are not theirs: the consumer's, colleagues', and notes kept for
+	// them (employee_note); never their own messages or the notices to the
+	// consumer. A thread with none may be left out of the map.
+	Unread(ctx context.Context, e bridge.EmployeeID) (map[bridge.ThreadID]int, error)
+	// MarkRead moves the employee's read mark of a thread they are in to message
+	// upTo of that thread, never backwards. A thread they are not in is an error
+	// wrapping bridge.ErrUnknownThread; a message not of the thread,
+	// bridge.ErrUnknownMessage.
+	MarkRead(ctx context.Context, e bridge.EmployeeID, t bridge.ThreadID, upTo bridge.MessageID) error
+	// LastWritten returns, per thread of the employee, the last message a person
+	// wrote (From consumer or employee; never a notice or a note), for the list's
+	// preview. A thread nobody wrote in yet is left out.
+	LastWritten(ctx context.Context, e bridge.EmployeeID) (map[bridge.ThreadID]bridge.MessageView, error)
+	// SearchThreads returns the employee's threads whose contact name, or the
+	// text or file name of any message a person wrote, contains query
+	// (case-insensitive), most recent first, as Threads does.
+	SearchThreads(ctx context.Context, e bridge.EmployeeID, query string) ([]bridge.ThreadSummary, error)
+	// Participants returns the employees of a thread the employee is in, in
+	// order of joining (ThreadSummary.Participants has their names only, and
+	// removing a colleague needs the id). A thread they are not in is an error
+	// wrapping bridge.ErrUnknownThread.
+	Participants(ctx context.Context, e bridge.EmployeeID, t bridge.ThreadID) ([]bridge.Employee, error)
+}
