@@ -14,6 +14,7 @@ import (
 	"github.com/multiline/multiline/bridge"
 	"github.com/multiline/multiline/storage"
 	"github.com/multiline/multiline/wechat"
+	"github.com/multiline/multiline/wechat/devpage"
 	"github.com/multiline/multiline/wechat/fakewechat"
 )
 
@@ -87,6 +88,7 @@ func (a *application) wire(ctx context.Context) error {
 		a.routes = append(a.routes, func(e *echo.Echo) {
 			e.Any(simPrefix+"/*", echo.WrapHandler(http.StripPrefix(simPrefix, fake)))
 			e.Any("/fake/*", echo.WrapHandler(fake)) // where `multiline simulate` looks by default
+			e.Any(devpage.Prefix+"*", echo.WrapHandler(devpage.New(fake)))
 		})
 	}
 	opts := wechat.ClientOptions{Tokens: wechat.NewSharedTokenCache(a.db), Now: a.now, HTTPClient: &http.Client{Timeout: wechatTimeout}}
