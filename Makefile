@@ -29,6 +29,7 @@ bench:
 	$(GO) test -run '^$$' -bench Inbound -benchtime 2000x ./bridge/
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./storage/...
 	$(GO) test -run '^$$' -bench . -benchtime 100x ./bot/
+	$(GO) test -run '^$$' -bench Burst -benchtime 1x -timeout 30m ./cmd/multiline/
 
 ## lint: go vet and gofmt must find nothing
 lint:
