@@ -42,8 +42,9 @@ type Config struct {
 	// AuthorityHost replaces https://login.microsoftonline.com/. When set,
 	// instance discovery is disabled: the host is taken as authoritative.
 	AuthorityHost string
-	// HTTPClient carries both token and Graph requests; nil means a client
-	// with a 30 s timeout.
+	// HTTPClient carries both token and Graph requests; nil means
+	// NewHTTPClient(30 s). Either way its answers are counted in
+	// multiline_http_client_responses_total (service graph or entra).
 	HTTPClient *http.Client
 	// TeamsAppID is the Teams app id of the MultiLine manifest, used to
 	// build deep links to the tab when a Notification has no WebURL.
@@ -93,8 +94,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	httpClient := cfg.HTTPClient
 	if httpClient == nil {
-		httpClient = &http.Client{Timeout: 30 * time.Second}
+		httpClient = NewHTTPClient(30 * time.Second)
 	}
+	httpClient = withCounting(httpClient, bu.Host)
 
 	credOpts := &azidentity.ClientSecretCredentialOptions{
 		ClientOptions: azcore.ClientOptions{Transport: httpClient},

@@ -70,6 +70,24 @@ func init() {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		jobRuns, jobRetries, jobWaits, jobsDied, wechatErrors, httpResponses, callbackToPost, txTime, txConflicts,
 	)
+	// The series an alert looks at exist from the start, at 0: a rate over a
+	// series that appears only with its first event misses that event.
+	for _, k := range []string{"deadlock", "serialization"} {
+		txConflicts.WithLabelValues(k)
+	}
+	for _, o := range []string{"commit", "rollback"} {
+		txTime.WithLabelValues(o)
+	}
+}
+
+// KnownJobKinds creates the per-kind series of the job families at 0 (retries,
+// rate-limit waits, dead jobs), so that they are there before the first event.
+func KnownJobKinds(kinds ...string) {
+	for _, k := range kinds {
+		jobRetries.WithLabelValues(k)
+		jobWaits.WithLabelValues(k)
+		jobsDied.WithLabelValues(k)
+	}
 }
 
 // Job outcomes, as JobRan records them.

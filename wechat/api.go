@@ -27,7 +27,8 @@ const maxJSONResponse = 4 << 20
 type ClientOptions struct {
 	// BaseURL replaces the public API host (the fake server in tests and local mode).
 	BaseURL string
-	// HTTPClient carries the per-call timeout; nil means a client with a 10 s timeout.
+	// HTTPClient carries the per-call timeout; nil means NewHTTPClient's defaults
+	// (10 s a call, 16 idle connections kept per host).
 	HTTPClient *http.Client
 	// Tokens caches access tokens; nil means a private MemoryTokenCache.
 	Tokens TokenCache
@@ -61,7 +62,7 @@ func newCore(o ClientOptions, defaultBase, cacheKey string) *apiCore {
 		c.base = defaultBase
 	}
 	if c.hc == nil {
-		c.hc = &http.Client{Timeout: 10 * time.Second}
+		c.hc = NewHTTPClient(HTTPOptions{})
 	}
 	if c.tokens == nil {
 		c.tokens = NewMemoryTokenCache()
@@ -145,8 +146,12 @@ func (c *apiCore) call(ctx context.Context, op, method, path string, q url.Value
 }
 
 // doJSON sends req and decodes a JSON answer, mapping failures to typed errors.
-func (c *apiCore) doJSON(op string, req *http.Request, out any) error {
-	resp, err := c.hc.Do(req)
+// Every JSON call of both clients passes here, and so every answer and failure
+// is counted in the metrics (multiline_http_client_responses_total{service="wechat"},
+// multiline_wechat_api_errors_total).
+func (c *apiCore) doJSON(op string, req *http.Request, out any) (err error) {
+	defer func() { observe(op, err) }()
+	resp, err := c.do(req)
 	if err != nil {
 		return &TransportError{Op: op, Err: redactURLError(err)}
 	}
@@ -165,7 +170,7 @@ func decodeJSON(op string, resp *http.Response, out any) error {
 	var st apiStatus
 	if err := json.Unmarshal(b, &st); err != nil {
 		if resp.StatusCode >= 400 {
-			return &APIError{Op: op, Code: resp.StatusCode, Msg: "http " + resp.Status}
+			return &APIError{Op: op, Code: resp.StatusCode, Msg: "http " + resp.Status, http: true}
 		}
 		return &TransportError{Op: op, Status: resp.StatusCode, Err: fmt.Errorf("undecodable answer: %w", err)}
 	}
@@ -173,7 +178,7 @@ func decodeJSON(op string, resp *http.Response, out any) error {
 		return &APIError{Op: op, Code: st.ErrCode, Msg: st.ErrMsg}
 	}
 	if resp.StatusCode != http.StatusOK {
-		return &APIError{Op: op, Code: resp.StatusCode, Msg: "http " + resp.Status}
+		return &APIError{Op: op, Code: resp.StatusCode, Msg: "http " + resp.Status, http: true}
 	}
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {

@@ -250,7 +250,7 @@ func (w *Side) Pull(ctx context.Context, _ string, token, cursor string) (bridge
 			case err == nil:
 				in.Body = body
 			case errors.Is(err, bridge.ErrPermanent):
-				w.log.Warn("consumer media not downloadable", "kind", in.Media.Kind, "msgid", m.MsgID, "err", err)
+				w.log.WarnContext(ctx, "consumer media not downloadable", "kind", in.Media.Kind, "msgid", m.MsgID, "err", err)
 				in.Body.Text = mediaNote(in.Body.Text, in.Media.Kind)
 			default:
 				return bridge.PullBatch{}, err
@@ -410,7 +410,7 @@ func (w *Side) PullRequested(ctx context.Context, req PullRequest) error {
 		return nil
 	}
 	if req.OpenKfID != w.account {
-		w.log.Info("kf callback for another account ignored", "open_kfid", req.OpenKfID, "serving", w.account)
+		w.log.InfoContext(ctx, "kf callback for another account ignored", "open_kfid", req.OpenKfID, "serving", w.account)
 		return nil
 	}
 	return w.bridge.PullRequested(ctx, w.account, req.Token)

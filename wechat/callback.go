@@ -119,11 +119,11 @@ func (h *CallbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var rej *rejection
 	switch {
 	case errors.As(err, &rej):
-		h.cfg.Logger.Warn("wechat callback rejected", "method", r.Method, "status", rej.status, "reason", rej.reason)
+		h.cfg.Logger.WarnContext(r.Context(), "wechat callback rejected", "method", r.Method, "status", rej.status, "reason", rej.reason)
 		http.Error(w, http.StatusText(rej.status), rej.status)
 	case err != nil:
 		// The sink failed: answer 500 so WeChat retries later.
-		h.cfg.Logger.Error("wechat callback sink failed", "err", err)
+		h.cfg.Logger.ErrorContext(r.Context(), "wechat callback sink failed", "err", err)
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 	default:
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

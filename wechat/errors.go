@@ -74,6 +74,8 @@ type APIError struct {
 	Op   string // API path, e.g. "kf/send_msg"
 	Code int
 	Msg  string
+	// http says Code is an HTTP status: the answer carried no errcode.
+	http bool
 }
 
 func (e *APIError) Error() string {

@@ -107,8 +107,9 @@ func (c *apiCore) getMedia(ctx context.Context, mediaID string) (Media, error) {
 	}
 }
 
-func (c *apiCore) fetchMedia(ctx context.Context, op string, req *http.Request) (Media, error) {
-	resp, err := c.hc.Do(req)
+func (c *apiCore) fetchMedia(ctx context.Context, op string, req *http.Request) (m Media, err error) {
+	defer func() { observe(op, err) }()
+	resp, err := c.do(req)
 	if err != nil {
 		return Media{}, &TransportError{Op: op, Err: redactURLError(err)}
 	}
@@ -116,7 +117,7 @@ func (c *apiCore) fetchMedia(ctx context.Context, op string, req *http.Request) 
 	if resp.StatusCode != http.StatusOK {
 		return Media{}, decodeJSON(op, resp, nil)
 	}
-	m, err := readMedia(op, resp)
+	m, err = readMedia(op, resp)
 	if err != nil {
 		return Media{}, err
 	}
@@ -151,7 +152,7 @@ func (c *apiCore) followVideoURL(ctx context.Context, op, link string) (Media, e
 	if err != nil {
 		return Media{}, fmt.Errorf("wechat: %s: video_url: %w", op, redactURLError(err))
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.do(req)
 	if err != nil {
 		return Media{}, &TransportError{Op: op, Err: redactURLError(err)}
 	}

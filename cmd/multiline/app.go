@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -38,6 +39,9 @@ type application struct {
 	routes  []func(*echo.Echo)
 	cancel  context.CancelFunc
 	running sync.WaitGroup
+	// lastClaim is when (a.now, unix µs) this process's runner last started a
+	// job, or when the application was built; readiness looks at it.
+	lastClaim atomic.Int64
 }
 
 func build(ctx context.Context, cfg Config, log *slog.Logger) (*application, error) {
@@ -54,6 +58,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*application, err
 		db.Close()
 		return nil, err
 	}
+	a.lastClaim.Store(a.now().UnixMicro())
 	return a, nil
 }
 
@@ -91,7 +96,11 @@ func (a *application) wire(ctx context.Context) error {
 			e.Any(devpage.Prefix+"*", echo.WrapHandler(devpage.New(fake)))
 		})
 	}
-	opts := wechat.ClientOptions{Tokens: wechat.NewSharedTokenCache(a.db), Now: a.now, HTTPClient: &http.Client{Timeout: wechatTimeout}}
+	// One client for every WeChat call: it keeps an idle connection for each
+	// concurrent caller (wechat.DefaultMaxIdleConnsPerHost, more than the job
+	// workers), and bounds dialing, TLS and waiting for the answer.
+	opts := wechat.ClientOptions{Tokens: wechat.NewSharedTokenCache(a.db), Now: a.now,
+		HTTPClient: wechat.NewHTTPClient(wechat.HTTPOptions{Timeout: wechatTimeout})}
 	side := wechat.SideConfig{Media: a.db, Logger: a.log}
 	cb := wechat.CallbackConfig{Now: a.now, Logger: a.log}
 	switch cfg.WeChatMode {
@@ -148,17 +157,18 @@ func (a *application) Routes(e *echo.Echo) {
 	}
 }
 
-// Ready reports whether the database answers.
-func (a *application) Ready(ctx context.Context) error { return a.db.Ping(ctx) }
-
 // Start runs the job runner until Stop.
 func (a *application) Start(ctx context.Context) {
 	ctx, a.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	a.running.Add(1)
 	go func() {
 		defer a.running.Done()
-		err := a.db.RunJobs(ctx, a.svc.Handlers(), storage.RunOptions{Now: a.now, OnDead: a.svc.JobDied, OnError: func(j bridge.Job, err error) {
-			a.log.Warn("job failed", "kind", j.Kind, "lane", j.Lane, "attempt", j.Attempts+1, "err", err)
+		err := a.db.RunJobs(ctx, a.jobHandlers(), storage.RunOptions{Now: a.now, OnDead: a.svc.JobDied, OnError: func(j bridge.Job, err error) {
+			if j.ID == 0 { // the runner's own failure (a claim, a lease)
+				a.log.Warn("job runner", "err", err)
+				return
+			}
+			a.log.Warn("job failed", append(jobLogAttrs(j), "attempt", j.Attempts+1, "err", err)...)
 		}})
 		if err != nil {
 			a.log.Error("job runner stopped", "err", err)

@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/base64"
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -33,6 +35,14 @@ type Config struct {
 	// the only account kf/account/list returns.
 	WeComOpenKfID string
 
+	// MetricsAddr is where /metrics listens, never the public listener; empty
+	// means off. MetricsAddrSet says it was set explicitly: then failing to
+	// listen on it stops start-up, while a busy default is only a warning.
+	MetricsAddr    string
+	MetricsAddrSet bool
+	// LogFormat is text or json.
+	LogFormat string
+
 	Admins []string // Entra object ids allowed on the admin pages
 	// ComplianceReviewers are Entra object ids allowed on the compliance screens.
 	ComplianceReviewers []string
@@ -57,6 +67,8 @@ var settings = []Setting{
 	{Name: "MULTILINE_DATABASE_URL", Default: "sqlite:./data/multiline.db", About: "sqlite:PATH or postgres://…"},
 	{Name: "MULTILINE_ADDR", Default: "127.0.0.1:3978 (local mode), :3978 otherwise", About: "listen address"},
 	{Name: "MULTILINE_PUBLIC_URL", Required: "outside local mode", About: "https URL where Teams and WeChat reach the service"},
+	{Name: "MULTILINE_METRICS_ADDR", Default: DefaultMetricsAddr, About: "listen address of Prometheus /metrics, never the public listener (must differ from MULTILINE_ADDR); off turns it off; a busy default port is a warning, an address you set that cannot be bound stops start-up"},
+	{Name: "MULTILINE_LOG_FORMAT", Default: "text", About: "text (key=value) or json (one JSON object a line); lines carry request_id, and job, kind, lane, thread, employee where they apply"},
 	{Name: "WECHAT_MODE", Default: "wecom-kf", About: "wecom-kf (WeCom WeChat Customer Service) or official-account"},
 	{Name: "WECOM_CORP_ID", Required: "wecom-kf", About: "WeCom corp id (callback receive id)"},
 	{Name: "WECOM_KF_SECRET", Required: "wecom-kf", Secret: true, About: "secret of the WeChat Customer Service app"},
@@ -73,6 +85,27 @@ var settings = []Setting{
 	{Name: "MULTILINE_ADMINS", About: "comma-separated Entra object ids of the admins (the tab's admin page); everyone in local mode"},
 	{Name: "BOT_OPENID_METADATA_URL", Default: "https://login.botframework.com/v1/.well-known/openidconfiguration", About: "where inbound bot token keys come from"},
 	{Name: "TAB_OPENID_METADATA_URL", Default: "https://login.microsoftonline.com/{tenant}/v2.0/.well-known/openid-configuration", About: "where the tab's SSO token keys and issuer come from (sovereign clouds, tests)"},
+}
+
+// metricsAddrProblem says what is wrong with metrics as the /metrics listen
+// address beside the public listener public, or "".
+func metricsAddrProblem(metrics, public string) string {
+	host, port, err := net.SplitHostPort(metrics)
+	if err != nil {
+		return "must be host:port, :port or off"
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "must be host:port, :port or off (the port is a number)"
+	}
+	phost, pport, err := net.SplitHostPort(public)
+	if err != nil || port != pport || port == "0" {
+		return ""
+	}
+	wildcard := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" || h == "[::]" }
+	if host == phost || wildcard(host) || wildcard(phost) {
+		return "must differ from MULTILINE_ADDR: /metrics is never served on the public listener"
+	}
+	return ""
 }
 
 // ConfigError names the one setting that stops start-up.
@@ -141,6 +174,9 @@ func LoadConfig(getenv func(string) string, dev bool) (Config, error) {
 
 		TabOpenIDMetadataURL: get("TAB_OPENID_METADATA_URL", ""),
 		WeComOpenKfID:        get("WECOM_OPEN_KFID", ""),
+		MetricsAddr:          get("MULTILINE_METRICS_ADDR", DefaultMetricsAddr),
+		MetricsAddrSet:       strings.TrimSpace(getenv("MULTILINE_METRICS_ADDR")) != "",
+		LogFormat:            strings.ToLower(get("MULTILINE_LOG_FORMAT", "text")),
 		Admins:               splitList(get("MULTILINE_ADMINS", "")),
 		ComplianceReviewers:  splitList(get("MULTILINE_COMPLIANCE_REVIEWERS", "")),
 	}
@@ -164,8 +200,15 @@ func LoadConfig(getenv func(string) string, dev bool) (Config, error) {
 			c.WeChatAPIBase = "https://api.weixin.qq.com"
 		}
 	}
+	if strings.EqualFold(c.MetricsAddr, "off") {
+		c.MetricsAddr = ""
+	}
 	return c, c.validate()
 }
+
+// DefaultMetricsAddr is where /metrics listens unless MULTILINE_METRICS_ADDR says
+// otherwise: loopback only, for a Prometheus agent on the host or a sidecar.
+const DefaultMetricsAddr = "127.0.0.1:9464"
 
 // Local mode's simulated WeCom identity (not secrets: the simulator runs in-process).
 const (
@@ -216,6 +259,16 @@ func (c Config) validate() error {
 	}
 	if !strings.Contains(c.Addr, ":") {
 		return bad("MULTILINE_ADDR", "must be host:port or :port")
+	}
+	if c.MetricsAddr != "" {
+		if problem := metricsAddrProblem(c.MetricsAddr, c.Addr); problem != "" {
+			return bad("MULTILINE_METRICS_ADDR", problem)
+		}
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return bad("MULTILINE_LOG_FORMAT", "must be text or json")
 	}
 	if c.PublicURL == "" {
 		return missing("MULTILINE_PUBLIC_URL")

@@ -55,6 +55,17 @@ func TestLoadConfig(t *testing.T) {
 		{name: "admins listed", change: map[string]string{"MULTILINE_ADMINS": "0b5d3c1e-6f2a-4e57-9d1c-2a3b4c5d6e7f,7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"}},
 		{name: "kf account", change: map[string]string{"WECOM_OPEN_KFID": "wkAJ2GCAAAZSfhHCt7IFSvLKtMPxyJTw"}},
 		{name: "kf account malformed", change: map[string]string{"WECOM_OPEN_KFID": "wk a/b"}, setting: "WECOM_OPEN_KFID"},
+		{name: "metrics on another port", change: map[string]string{"MULTILINE_METRICS_ADDR": "0.0.0.0:9100"}},
+		{name: "metrics off", change: map[string]string{"MULTILINE_METRICS_ADDR": "off"}},
+		{name: "metrics on the loopback beside a public listener on another host", change: map[string]string{"MULTILINE_ADDR": "10.0.0.5:3978", "MULTILINE_METRICS_ADDR": "127.0.0.1:3978"}},
+		{name: "metrics not an address", change: map[string]string{"MULTILINE_METRICS_ADDR": "9464"}, setting: "MULTILINE_METRICS_ADDR"},
+		{name: "metrics port not a number", change: map[string]string{"MULTILINE_METRICS_ADDR": "127.0.0.1:metrics"}, setting: "MULTILINE_METRICS_ADDR"},
+		{name: "metrics on the public listener", change: map[string]string{"MULTILINE_ADDR": ":3978", "MULTILINE_METRICS_ADDR": "127.0.0.1:3978"}, setting: "MULTILINE_METRICS_ADDR"},
+		{name: "metrics on the public address", change: map[string]string{"MULTILINE_ADDR": "127.0.0.1:8080", "MULTILINE_METRICS_ADDR": "127.0.0.1:8080"}, setting: "MULTILINE_METRICS_ADDR"},
+		{name: "metrics on every interface at the public port", change: map[string]string{"MULTILINE_ADDR": "10.0.0.5:3978", "MULTILINE_METRICS_ADDR": ":3978"}, setting: "MULTILINE_METRICS_ADDR"},
+		{name: "log format json", change: map[string]string{"MULTILINE_LOG_FORMAT": "json"}},
+		{name: "log format JSON", change: map[string]string{"MULTILINE_LOG_FORMAT": "JSON"}},
+		{name: "log format unknown", change: map[string]string{"MULTILINE_LOG_FORMAT": "logfmt"}, setting: "MULTILINE_LOG_FORMAT"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,6 +105,35 @@ func TestDevDefaults(t *testing.T) {
 	if cfg.Addr != "127.0.0.1:3978" || cfg.DatabaseURL != "sqlite:./data/multiline.db" || cfg.WeChatMode != "wecom-kf" || !ValidAESKey(cfg.WeComAESKey) {
 		t.Errorf("local defaults: %+v", cfg)
 	}
+	if cfg.MetricsAddr != "127.0.0.1:9464" || cfg.MetricsAddrSet || cfg.LogFormat != "text" {
+		t.Errorf("metrics and log defaults: %q set=%v %q", cfg.MetricsAddr, cfg.MetricsAddrSet, cfg.LogFormat)
+	}
+}
+
+func TestMetricsAndLogSettings(t *testing.T) {
+	for _, tc := range []struct {
+		metrics, format string
+		wantAddr        string
+		wantSet         bool
+		wantFormat      string
+	}{
+		{"", "", "127.0.0.1:9464", false, "text"},
+		{"  ", "", "127.0.0.1:9464", false, "text"},
+		{"off", "json", "", true, "json"},
+		{"OFF", "Text", "", true, "text"},
+		{"127.0.0.1:9100", "", "127.0.0.1:9100", true, "text"},
+	} {
+		env := prodEnv()
+		env["MULTILINE_METRICS_ADDR"], env["MULTILINE_LOG_FORMAT"] = tc.metrics, tc.format
+		cfg, err := LoadConfig(func(k string) string { return env[k] }, false)
+		if err != nil {
+			t.Fatalf("%q %q: %v", tc.metrics, tc.format, err)
+		}
+		if cfg.MetricsAddr != tc.wantAddr || cfg.MetricsAddrSet != tc.wantSet || cfg.LogFormat != tc.wantFormat {
+			t.Errorf("MULTILINE_METRICS_ADDR=%q MULTILINE_LOG_FORMAT=%q: addr %q set=%v format %q", tc.metrics, tc.format,
+				cfg.MetricsAddr, cfg.MetricsAddrSet, cfg.LogFormat)
+		}
+	}
 }
 
 func TestSettingsTableCoversConfig(t *testing.T) {
@@ -102,7 +142,7 @@ func TestSettingsTableCoversConfig(t *testing.T) {
 		"MULTILINE_DATABASE_URL", "MULTILINE_ADDR", "MULTILINE_PUBLIC_URL", "WECHAT_MODE", "WECOM_CORP_ID",
 		"WECOM_KF_SECRET", "WECOM_CALLBACK_TOKEN", "WECOM_ENCODING_AES_KEY", "WECOM_API_BASE", "WECHAT_APP_ID",
 		"WECHAT_APP_SECRET", "WECHAT_TOKEN", "WECHAT_ENCODING_AES_KEY", "WECHAT_API_BASE", "BOT_OPENID_METADATA_URL",
-		"WECOM_OPEN_KFID", "MULTILINE_ADMINS", "TAB_OPENID_METADATA_URL"}
+		"WECOM_OPEN_KFID", "MULTILINE_ADMINS", "TAB_OPENID_METADATA_URL", "MULTILINE_METRICS_ADDR", "MULTILINE_LOG_FORMAT"}
 	have := map[string]bool{}
 	for _, s := range settings {
 		have[s.Name] = true

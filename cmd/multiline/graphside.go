@@ -96,7 +96,7 @@ func (n notifyingSender) Deliver(ctx context.Context, d bridge.Delivery) error {
 	err := n.graph.client.NotifyNewMessage(ctx, d.Employee.AADObjectID, graph.Notification{
 		ThreadID: string(d.Thread.ID), Preview: d.Message.Text, Actor: d.Thread.ConsumerName})
 	if err != nil {
-		n.log.Warn("activity feed notification failed", "employee", d.Employee.ID, "err", err)
+		n.log.WarnContext(ctx, "activity feed notification failed", "employee", d.Employee.ID, "thread", d.Thread.ID, "err", err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/spf13/cobra"
+
+	"github.com/multiline/multiline/metrics"
 )
 
 func serveCmd() *cobra.Command {
@@ -38,14 +41,11 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*application,
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	e.Use(requestIDs(log)...)
 	e.Use(middleware.Recover())
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
-	e.GET("/readyz", func(c echo.Context) error {
-		if err := app.Ready(c.Request().Context()); err != nil {
-			return c.String(http.StatusServiceUnavailable, "not ready: "+err.Error())
-		}
-		return c.String(http.StatusOK, "ready")
-	})
+	e.GET("/readyz", readyz(app))
+	// /metrics is not here: it has its own listener (MULTILINE_METRICS_ADDR).
 	app.Routes(e)
 	return app, e, nil
 }
@@ -54,7 +54,7 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*application,
 const shutdownGrace = 20 * time.Second
 
 func serve(ctx context.Context, cfg Config) error {
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	log := newLogger(cfg.LogFormat, os.Stderr)
 	slog.SetDefault(log)
 
 	app, e, err := newServer(ctx, cfg, log)
@@ -63,8 +63,30 @@ func serve(ctx context.Context, cfg Config) error {
 	}
 	defer app.Close()
 
+	// /metrics on its own listener, opened first so that an address that cannot
+	// be used stops start-up before anything is served.
+	mln, err := listenMetrics(cfg, log)
+	if err != nil {
+		return err
+	}
+	state := app.stateCollector()
+	if err := metrics.Registry.Register(state); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	defer metrics.Registry.Unregister(state)
+	var msrv *http.Server
+	errc := make(chan error, 2)
+	if mln != nil {
+		msrv = metricsServer()
+		go func() {
+			if err := msrv.Serve(mln); !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("metrics listener: %w", err)
+			}
+		}()
+		log.Info("metrics serving", "addr", mln.Addr().String(), "path", "/metrics")
+	}
+
 	srv := &http.Server{Addr: cfg.Addr, Handler: e, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("multiline serving", "addr", cfg.Addr, "public_url", cfg.PublicURL, "dev", cfg.Dev, "version", version)
 	app.Start(ctx)
@@ -81,5 +103,11 @@ func serve(ctx context.Context, cfg Config) error {
 		return err
 	}
 	app.Stop(sctx)
+	// /metrics stays up until the work has drained, so the last scrapes see it.
+	if msrv != nil {
+		if err := msrv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	}
 	return nil
 }
