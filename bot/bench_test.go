@@ -20,7 +20,7 @@ func BenchmarkDeliverOneConversation(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	for i := range b.N {
-		if err := en.bot.Deliver(ctx, bridge.Delivery{Employee: e, Kind: bridge.DeliverNotice, Text: fmt.Sprint("n", i)}); err != nil {
+		if _, err := en.deliver(ctx, bridge.Delivery{Employee: e, Kind: bridge.DeliverNotice, Text: fmt.Sprint("n", i)}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -47,7 +47,7 @@ func BenchmarkDeliverTenant(b *testing.B) {
 		go func() {
 			defer wg.Done()
 			for i := w; i < b.N; i += workers {
-				if err := en.bot.Deliver(ctx, bridge.Delivery{Employee: emps[w], Kind: bridge.DeliverNotice, Text: fmt.Sprint("n", i)}); err != nil {
+				if _, err := en.deliver(ctx, bridge.Delivery{Employee: emps[w], Kind: bridge.DeliverNotice, Text: fmt.Sprint("n", i)}); err != nil {
 					b.Error(err)
 					return
 				}

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/multiline/multiline/bot/cards"
 	"github.com/multiline/multiline/bot/connector"
 	"github.com/multiline/multiline/bridge"
+	"github.com/multiline/multiline/metrics"
 )
 
 // ErrNotInstalled: the employee has no conversation with the bot yet. It wraps
@@ -45,7 +47,7 @@ func (b *Bot) Deliver(ctx context.Context, d bridge.Delivery) error {
 		if d.Thread.ID != "" {
 			t = &d.Thread
 		}
-		_, err := b.post(ctx, &e, connector.Card(b.cards.Notice(d.Text, t, lang), d.Text))
+		_, err := b.post(ctx, &e, paceDefer, connector.Card(b.cards.Notice(d.Text, t, lang), d.Text))
 		return err
 	default:
 		return fmt.Errorf("bot: unknown delivery kind %q", d.Kind)
@@ -63,6 +65,7 @@ func (b *Bot) deliverMessage(ctx context.Context, e *bridge.Employee, d bridge.D
 	if prev, ok, err = b.core.CardForMessage(ctx, e.ID, d.Message.ID); err != nil {
 		return fmt.Errorf("bot: card lookup: %w", err)
 	}
+	shownBefore := ok
 	if !ok {
 		if prev, ok, err = b.core.LastCard(ctx, e.ID, d.Thread.ID); err != nil {
 			return fmt.Errorf("bot: card lookup: %w", err)
@@ -83,7 +86,7 @@ func (b *Bot) deliverMessage(ctx context.Context, e *bridge.Employee, d bridge.D
 	act := connector.Card(b.cards.Thread(view), summary(d.Thread.ConsumerName, d.Message.Text))
 	id := prev.ActivityID
 	if ok {
-		err = b.update(ctx, e, id, act)
+		err = b.update(ctx, e, paceDefer, id, act)
 		if isStaleActivity(err) {
 			ok, ids = false, []bridge.MessageID{d.Message.ID}
 			act = connector.Card(b.cards.Thread(cardView(d.Thread, ids, d.Message, lang)), summary(d.Thread.ConsumerName, d.Message.Text))
@@ -92,11 +95,19 @@ func (b *Bot) deliverMessage(ctx context.Context, e *bridge.Employee, d bridge.D
 		}
 	}
 	if !ok {
-		if id, err = b.post(ctx, e, act); err != nil {
+		if id, err = b.post(ctx, e, paceDefer, act); err != nil {
 			return err
 		}
 	}
-	if err := b.core.SaveCard(ctx, Card{Employee: e.ID, Thread: d.Thread.ID, ActivityID: id, Messages: ids, UpdatedAt: now}); err != nil {
+	if !shownBefore && !d.Message.At.IsZero() {
+		// The clock that stamped the message (the fake WeChat's in local mode).
+		metrics.PostedToTeams(b.now().Sub(d.Message.At))
+	}
+	// The card is in Teams now: its record must be kept even if a stop has begun,
+	// or the job would run again after the restart and post it twice.
+	sctx, cancel := afterOutsideCall(ctx)
+	defer cancel()
+	if err := b.core.SaveCard(sctx, Card{Employee: e.ID, Thread: d.Thread.ID, ActivityID: id, Messages: ids, UpdatedAt: now}); err != nil {
 		return fmt.Errorf("bot: save card: %w", err)
 	}
 	return nil
@@ -117,7 +128,7 @@ func (b *Bot) deliverStatus(ctx context.Context, e *bridge.Employee, d bridge.De
 		return err
 	}
 	act := connector.Card(b.cards.Thread(cardView(d.Thread, c.Messages, d.Message, lang)), cards.MessageStatus(lang, d.Message, d.Thread.QueueLimit))
-	err = b.update(ctx, e, c.ActivityID, act)
+	err = b.update(ctx, e, paceDefer, c.ActivityID, act)
 	if isStaleActivity(err) {
 		return nil // the employee deleted the card; nothing to show it on
 	}
@@ -186,10 +197,30 @@ func isStaleActivity(err error) bool {
 	return (e.StatusCode == http.StatusNotFound && !e.ConversationGone()) || e.StatusCode == http.StatusBadRequest
 }
 
+// pace says how a request to Teams waits for its slot under the rate limits.
+type pace int
+
+const (
+	// paceDefer: a job delivery. A wait longer than inlineWait is handed back to
+	// the job runner as a *bridge.RetryAfterError, and the worker is freed.
+	paceDefer pace = iota
+	// paceInline: an answer to an inbound activity, which Teams waits for in its
+	// HTTP request: it sleeps until its slot.
+	paceInline
+)
+
+// through waits for, or defers to, a slot for keys.
+func (b *Bot) through(ctx context.Context, p pace, keys ...limitKey) error {
+	if p == paceInline {
+		return b.lim.wait(ctx, keys...)
+	}
+	return b.lim.admit(ctx, keys...)
+}
+
 // post sends an activity to the employee's conversation and returns its id.
-func (b *Bot) post(ctx context.Context, e *bridge.Employee, a connector.Activity) (string, error) {
+func (b *Bot) post(ctx context.Context, e *bridge.Employee, p pace, a connector.Activity) (string, error) {
 	var id string
-	err := b.call(ctx, e, func(ctx context.Context, ref bridge.ConversationRef) error {
+	err := b.call(ctx, e, p, func(ctx context.Context, ref bridge.ConversationRef) error {
 		var err error
 		id, err = b.conn.SendActivity(ctx, ref.ServiceURL, ref.ConversationID, a)
 		return err
@@ -198,8 +229,8 @@ func (b *Bot) post(ctx context.Context, e *bridge.Employee, a connector.Activity
 }
 
 // update replaces an activity in the employee's conversation.
-func (b *Bot) update(ctx context.Context, e *bridge.Employee, activityID string, a connector.Activity) error {
-	return b.call(ctx, e, func(ctx context.Context, ref bridge.ConversationRef) error {
+func (b *Bot) update(ctx context.Context, e *bridge.Employee, p pace, activityID string, a connector.Activity) error {
+	return b.call(ctx, e, p, func(ctx context.Context, ref bridge.ConversationRef) error {
 		return b.conn.UpdateActivity(ctx, ref.ServiceURL, ref.ConversationID, activityID, a)
 	})
 }
@@ -207,6 +238,8 @@ func (b *Bot) update(ctx context.Context, e *bridge.Employee, activityID string,
 // call runs one connector operation within the rate limits and sorts Teams'
 // answer into what the job runner can do with it:
 //
+//   - our own limiter says "not yet" (paceDefer): a *bridge.RetryAfterError for
+//     the time it gives, and nothing is sent (a deferral, not an attempt);
 //   - 429: a *bridge.RetryAfterError with Teams' Retry-After (a deferral, not an
 //     attempt);
 //   - 408, 412, 5xx and network errors: retried here with backoff, then handed
@@ -218,14 +251,19 @@ func (b *Bot) update(ctx context.Context, e *bridge.Employee, activityID string,
 //   - any other 4xx (400, 401 after a fresh token, 403, 404, 413 …) and a service
 //     URL the client will not call: bridge.Permanent, carrying Teams' code and
 //     message.
-func (b *Bot) call(ctx context.Context, e *bridge.Employee, op func(context.Context, bridge.ConversationRef) error) error {
+//
+// A request that has been sent is not abandoned when a stop cancels ctx: Teams
+// may act on it, so its answer is awaited (for at most bridge.DrainTimeout after
+// the stop) and the caller can record what Teams did. No new request starts
+// once ctx is cancelled.
+func (b *Bot) call(ctx context.Context, e *bridge.Employee, p pace, op func(context.Context, bridge.ConversationRef) error) error {
 	recreated := false
 	for attempt := 0; ; attempt++ {
 		ref := e.Conversation
-		if err := b.lim.wait(ctx, convKey(ref), tenantKey(ref, e)); err != nil {
+		if err := b.through(ctx, p, convKey(ref), tenantKey(ref, e)); err != nil {
 			return err
 		}
-		err := op(ctx, ref)
+		err := b.finish(ctx, e, func(octx context.Context) error { return op(octx, ref) })
 		if err == nil {
 			return nil
 		}
@@ -236,7 +274,7 @@ func (b *Bot) call(ctx context.Context, e *bridge.Employee, op func(context.Cont
 				return bridge.Permanent(fmt.Errorf("bot: deliver to %s: the conversation is not found even after re-creating it: %w", e.ID, err))
 			}
 			recreated = true
-			if err := b.recreate(ctx, e, err); err != nil {
+			if err := b.recreate(ctx, e, p, err); err != nil {
 				return err
 			}
 			continue
@@ -265,7 +303,9 @@ func (b *Bot) outcome(ctx context.Context, e *bridge.Employee, err error) error 
 	case apiErr.Throttled():
 		return &bridge.RetryAfterError{Wait: max(apiErr.RetryAfter, time.Second), Err: err}
 	case apiErr.Unreachable():
-		if merr := b.core.MarkUnreachable(ctx, e.ID, apiErr.Code); merr != nil {
+		mctx, cancel := afterOutsideCall(ctx)
+		defer cancel()
+		if merr := b.core.MarkUnreachable(mctx, e.ID, apiErr.Code); merr != nil {
 			return fmt.Errorf("bot: mark unreachable: %w (after %w)", merr, err)
 		}
 		return fmt.Errorf("%w: %w", bridge.ErrEmployeeUnreachable, err)
@@ -278,7 +318,7 @@ func (b *Bot) outcome(ctx context.Context, e *bridge.Employee, err error) error 
 // recreate opens the 1:1 conversation again and stores the new reference; gone
 // is the ConversationNotFound that made it necessary. A refusal that no retry
 // changes is permanent; a throttled or failing connector is retried later.
-func (b *Bot) recreate(ctx context.Context, e *bridge.Employee, gone error) error {
+func (b *Bot) recreate(ctx context.Context, e *bridge.Employee, p pace, gone error) error {
 	ref := e.Conversation
 	user := ref.UserID
 	if user == "" {
@@ -288,10 +328,14 @@ func (b *Bot) recreate(ctx context.Context, e *bridge.Employee, gone error) erro
 	if tenant == "" {
 		tenant = e.TenantID
 	}
-	if err := b.lim.wait(ctx, tenantKey(ref, e)); err != nil {
+	if err := b.through(ctx, p, tenantKey(ref, e)); err != nil {
 		return err
 	}
-	id, err := b.conn.CreateConversation(ctx, ref.ServiceURL, connector.ConversationParams{BotID: ref.BotID, UserID: user, TenantID: tenant})
+	var id string
+	err := b.finish(ctx, e, func(octx context.Context) (err error) {
+		id, err = b.conn.CreateConversation(octx, ref.ServiceURL, connector.ConversationParams{BotID: ref.BotID, UserID: user, TenantID: tenant})
+		return err
+	})
 	if err != nil {
 		// Only the create's own answer decides; the 404 that led here is told.
 		err = fmt.Errorf("the conversation was not found (%s), and re-creating it failed: %w", gone.Error(), err)
@@ -301,7 +345,9 @@ func (b *Bot) recreate(ctx context.Context, e *bridge.Employee, gone error) erro
 		return b.outcome(ctx, e, err)
 	}
 	ref.ConversationID = id
-	if err := b.core.UpdateConversation(ctx, e.ID, ref); err != nil {
+	uctx, cancel := afterOutsideCall(ctx)
+	defer cancel()
+	if err := b.core.UpdateConversation(uctx, e.ID, ref); err != nil {
 		return fmt.Errorf("bot: store re-created conversation: %w", err)
 	}
 	e.Conversation = ref
@@ -328,5 +374,50 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// finish runs a request to Teams with a context that a stop does not cancel
+// until bridge.DrainTimeout after it: a request that is on its way is answered,
+// so that the caller knows what Teams did and can record it.
+func (b *Bot) finish(ctx context.Context, e *bridge.Employee, op func(context.Context) error) error {
+	octx, cancel := outlive(ctx, bridge.DrainTimeout)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		b.log.Info("bot: stopping; waiting for Teams to answer a request in flight before recording it",
+			"employee", e.ID, "drain_timeout", bridge.DrainTimeout)
+	})
+	defer stop()
+	return op(octx)
+}
+
+// afterOutsideCall is the context for the bookkeeping after Teams did something
+// (a card posted, a conversation created, a refusal to record): a stop does not
+// cancel it, and bridge.DrainTimeout bounds it.
+func afterOutsideCall(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), bridge.DrainTimeout)
+}
+
+// outlive returns a context with ctx's values that is cancelled grace after ctx
+// is done (or by the returned cancel), not when ctx is.
+func outlive(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	octx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	var mu sync.Mutex
+	var timer *time.Timer
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		timer = time.AfterFunc(grace, func() {
+			cancel(fmt.Errorf("drain timeout (%v) after the stop: %w", grace, context.Cause(ctx)))
+		})
+	})
+	return octx, func() {
+		stop()
+		mu.Lock()
+		if timer != nil {
+			timer.Stop()
+		}
+		mu.Unlock()
+		cancel(context.Canceled)
 	}
 }

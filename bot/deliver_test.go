@@ -14,20 +14,25 @@ import (
 	"github.com/multiline/multiline/bridge"
 )
 
-// A burst of notices to several employees at once: every one arrives exactly once,
-// in order per conversation, and the limiter keeps Teams from ever answering 429.
+// A burst of notices to several employees at once (one lane each, as the job
+// runner keeps them): every one arrives exactly once, in order per conversation,
+// and the limiter keeps Teams from ever answering 429. Deliveries over the limit
+// are deferred (handed back to the runner) rather than waited for, and a
+// deferred delivery sends nothing.
 func TestBurstNoLossNoDuplicateNo429(t *testing.T) {
 	en := newEnv(t, false)
 	const employees, each = 6, 16
 	var wg sync.WaitGroup
 	errs := make(chan error, employees*each)
+	deferrals := make([]int, employees)
 	for i := range employees {
 		e := en.employee(fmt.Sprintf("emp%d", i))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for n := range each {
-				err := en.bot.Deliver(context.Background(), bridge.Delivery{Employee: e, Kind: bridge.DeliverNotice, Text: fmt.Sprintf("notice %s #%d", e.ID, n), Lang: bridge.English})
+				d, err := en.deliver(context.Background(), bridge.Delivery{Employee: e, Kind: bridge.DeliverNotice, Text: fmt.Sprintf("notice %s #%d", e.ID, n), Lang: bridge.English})
+				deferrals[i] += d
 				if err != nil {
 					errs <- err
 				}
@@ -41,6 +46,15 @@ func TestBurstNoLossNoDuplicateNo429(t *testing.T) {
 	}
 	if n := en.fake.Throttled(); n != 0 {
 		t.Errorf("fake connector throttled %d requests", n)
+	}
+	for i, d := range deferrals {
+		// 16 in a row exceed 7 per second: the 8th at least had to wait.
+		if d == 0 {
+			t.Errorf("employee %d: no delivery was deferred", i)
+		}
+	}
+	if n := len(en.fake.Requests()); n != employees*each {
+		t.Errorf("%d requests reached Teams for %d deliveries: a deferral sent something", n, employees*each)
 	}
 	for i := range employees {
 		acts := en.fake.Activities(fmt.Sprintf("a:conv-emp%d", i))

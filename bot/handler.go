@@ -223,12 +223,14 @@ func (b *Bot) confirm(ctx context.Context, e bridge.Employee, t bridge.ThreadSum
 	}
 	last := sent[len(sent)-1]
 	card := b.cards.Thread(cards.ThreadView{Thread: t, Messages: sent, Lang: lang})
-	id, err := b.post(ctx, &e, connector.Card(card, summary(t.ConsumerName, messageSummary(last))))
+	id, err := b.post(ctx, &e, paceInline, connector.Card(card, summary(t.ConsumerName, messageSummary(last))))
 	if err != nil {
 		b.log.Error("bot: confirm send", "err", err)
 		return
 	}
-	if err := b.core.SaveCard(ctx, Card{Employee: e.ID, Thread: t.ID, ActivityID: id, Messages: ids, UpdatedAt: b.now()}); err != nil {
+	sctx, cancel := afterOutsideCall(ctx) // the card is posted: keep its record
+	defer cancel()
+	if err := b.core.SaveCard(sctx, Card{Employee: e.ID, Thread: t.ID, ActivityID: id, Messages: ids, UpdatedAt: b.now()}); err != nil {
 		b.log.Error("bot: save card", "err", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
@@ -82,10 +83,17 @@ func newEnv(t testing.TB, clock bool) *env {
 
 func newEnvWith(t testing.TB, o envOptions) *env {
 	t.Helper()
-	fake := fakeconnector.New(fakeconnector.Options{Token: o.token})
+	var clock *manualClock
+	fo := fakeconnector.Options{Token: o.token}
+	if o.clock {
+		// Teams' limits run on the same clock as the bot's.
+		clock = &manualClock{t: time.Now()}
+		fo.Now = clock.Now
+	}
+	fake := fakeconnector.New(fo)
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
-	en := &env{fake: fake, srv: srv, core: newMemBridge(), media: &memMedia{}, logs: &syncBuffer{}}
+	en := &env{fake: fake, srv: srv, core: newMemBridge(), media: &memMedia{}, logs: &syncBuffer{}, now: clock}
 	copts := connector.Options{}
 	if o.token != "" {
 		copts.Credential = staticCredential{o.token}
@@ -99,7 +107,6 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		Media: en.media, MaxMedia: o.maxMedia,
 		Log: slog.New(slog.NewTextHandler(en.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	if o.clock {
-		en.now = &manualClock{t: time.Now()}
 		cfg.Now = en.now.Now
 	}
 	b, err := New(cfg)
@@ -146,4 +153,22 @@ func cardTexts(t testing.TB, body []byte) string {
 		sb.Write(at.Content)
 	}
 	return sb.String()
+}
+
+// deliver runs d the way the job runner does with a delivery job: a deferral by
+// the bot's own limiter is waited out here (the runner reschedules the job and
+// frees the worker) and the delivery runs again. It returns how many times it was
+// deferred, and the outcome of the last run.
+func (en *env) deliver(ctx context.Context, d bridge.Delivery) (deferrals int, err error) {
+	for {
+		err = en.bot.Deliver(ctx, d)
+		ra, ok := errors.AsType[*bridge.RetryAfterError](err)
+		if !ok || !errors.Is(err, errPaced) {
+			return deferrals, err
+		}
+		deferrals++
+		if err := sleep(ctx, ra.Wait); err != nil {
+			return deferrals, err
+		}
+	}
 }

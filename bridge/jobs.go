@@ -16,6 +16,20 @@ const maxSendAttempts = 8
 // before they are tried again (an interaction wakes them sooner).
 const unreachablePause = time.Hour
 
+// DrainTimeout bounds the bookkeeping that follows an outside call once a stop
+// has begun. A handler that already sent to WeChat or posted to Teams records
+// the result with a context the stop does not cancel (context.WithoutCancel),
+// or the job would run again after the restart and do it twice; this bounds how
+// long that may hold the stop up. It must stay below the process's shutdown
+// grace (cmd/multiline shutdownGrace).
+const DrainTimeout = 10 * time.Second
+
+// afterOutsideCall is the context for recording what an outside call did: not
+// cancelled by a stop, bounded by DrainTimeout.
+func afterOutsideCall(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), DrainTimeout)
+}
+
 // Handlers returns the job handlers by kind, for the store's job runner.
 func (s *Service) Handlers() map[string]JobHandler {
 	return map[string]JobHandler{
@@ -79,12 +93,14 @@ func (s *Service) runSend(ctx context.Context, j Job) error {
 		return s.settle(ctx, j, p.Thread, SendFailed{Message: p.Message, Reason: FailWindowClosed})
 	}
 	err = s.wechat.Send(ctx, out)
+	sctx, cancel := afterOutsideCall(ctx) // WeChat has answered: record it even while stopping
+	defer cancel()
 	var se *SendError
 	switch {
 	case err == nil:
-		return s.settle(ctx, j, p.Thread, SendSucceeded{Message: p.Message})
+		return s.settle(sctx, j, p.Thread, SendSucceeded{Message: p.Message})
 	case errors.As(err, &se):
-		return s.settle(ctx, j, p.Thread, SendFailed{Message: p.Message, Reason: se.Reason})
+		return s.settle(sctx, j, p.Thread, SendFailed{Message: p.Message, Reason: se.Reason})
 	default:
 		// Retried with the same msgid (after the wait a RetryAfterError asks for, or
 		// with backoff); when its limits are reached the job dies and JobDied
@@ -226,6 +242,8 @@ func (s *Service) runOptInLink(ctx context.Context, j Job) error {
 	if err != nil {
 		return err
 	}
+	ctx, cancel := afterOutsideCall(ctx) // WeChat made the link: keep it even while stopping
+	defer cancel()
 	return s.tx(ctx, func(tx Tx) error {
 		r, err := tx.LoadThread(ctx, p.Thread)
 		if err != nil {

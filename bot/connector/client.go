@@ -14,7 +14,12 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
+	"github.com/multiline/multiline/metrics"
 )
+
+// metricsService names the Bot Connector in multiline_http_client_responses_total.
+const metricsService = "botconnector"
 
 // Scope is the token scope of the Bot Connector.
 const Scope = "https://api.botframework.com/.default"
@@ -26,23 +31,76 @@ type Options struct {
 	Credential azcore.TokenCredential
 	// TenantID is the bot's own tenant, asked for the token.
 	TenantID string
-	// HTTPClient sends the requests (default: a client with a 30 s timeout).
+	// HTTPClient sends the requests (default: a client with a 30 s timeout over
+	// NewTransport(MaxIdleConnsPerHost)). Downloads use it too, with their own
+	// redirect rule.
 	HTTPClient *http.Client
+	// MaxIdleConnsPerHost is how many idle connections to one host the default
+	// transport keeps. Make it about twice the number of requests that run at
+	// once (the job runner's workers that deliver to Teams): a connection goes
+	// back to the pool a moment after its answer is read, a request starting in
+	// that moment opens another, and a full pool then closes one again, so that
+	// connections churn, each one a TLS handshake with Teams. Default
+	// DefaultMaxIdleConnsPerHost.
+	MaxIdleConnsPerHost int
+}
+
+// Defaults of the default transport (see NewTransport).
+const (
+	// DefaultMaxIdleConnsPerHost covers up to 8 requests at once: the job
+	// runner's workers (4 today) and the answers to inbound activities. An idle
+	// connection costs a file descriptor and a little memory.
+	DefaultMaxIdleConnsPerHost = 16
+	// requestTimeout bounds one API call with the default client.
+	requestTimeout = 30 * time.Second
+	// dialTimeout, tlsTimeout: a connection that takes longer is not coming.
+	dialTimeout = 10 * time.Second
+	tlsTimeout  = 10 * time.Second
+	// responseHeaderTimeout: Teams answers API calls within seconds; a request
+	// that has no answer's headers by then is retried as a network error.
+	responseHeaderTimeout = 20 * time.Second
+	// idleConnTimeout: an idle connection is closed after this long (below
+	// Azure's load balancers' 4 min idle timeout, so that we close first).
+	idleConnTimeout = 90 * time.Second
+)
+
+// NewTransport returns the transport of the default clients: connections kept
+// for reuse (idlePerHost per host, at least DefaultMaxIdleConnsPerHost when 0
+// or less), dial, TLS handshake and response-header timeouts, HTTP/2 where the
+// server offers it, and the proxy from the environment (HTTPS_PROXY).
+func NewTransport(idlePerHost int) *http.Transport {
+	if idlePerHost <= 0 {
+		idlePerHost = DefaultMaxIdleConnsPerHost
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	d := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
+	t.DialContext = d.DialContext
+	t.ForceAttemptHTTP2 = true
+	t.MaxIdleConnsPerHost = idlePerHost
+	t.MaxIdleConns = max(100, 4*idlePerHost) // the connector, and the hosts files come from
+	t.IdleConnTimeout = idleConnTimeout
+	t.TLSHandshakeTimeout = tlsTimeout
+	t.ResponseHeaderTimeout = responseHeaderTimeout
+	return t
 }
 
 // Client calls the Bot Connector. It is safe for concurrent use.
 type Client struct {
 	opts Options
 	http *http.Client
+	// transport is the default clients' transport (nil with Options.HTTPClient):
+	// API calls and downloads share its connections.
+	transport http.RoundTripper
 }
 
 // New returns a Client.
 func New(opts Options) *Client {
-	hc := opts.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+	c := &Client{opts: opts, http: opts.HTTPClient}
+	if c.http == nil {
+		c.transport = NewTransport(opts.MaxIdleConnsPerHost)
+		c.http = &http.Client{Timeout: requestTimeout, Transport: c.transport}
 	}
-	return &Client{opts: opts, http: hc}
+	return c
 }
 
 // CreateConversation opens (or finds) the 1:1 conversation with a user and returns
@@ -132,8 +190,10 @@ func (c *Client) do(ctx context.Context, op, method, serviceURL, path string, in
 		}
 		resp, err := c.http.Do(req)
 		if err != nil {
+			metrics.Response(metricsService, 0)
 			return fmt.Errorf("bot connector %s: %w", op, err)
 		}
+		metrics.Response(metricsService, resp.StatusCode)
 		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		resp.Body.Close()
 		if resp.StatusCode == http.StatusUnauthorized && tok != "" && try == 0 {

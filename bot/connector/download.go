@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/multiline/multiline/metrics"
 )
 
 // ErrTooLarge: an attachment is bigger than the caller's limit. Nothing of it is
@@ -67,11 +69,17 @@ func (c *Client) Download(ctx context.Context, rawURL, serviceURL string, limit 
 	hc := c.downloadClient(u.Host)
 	resp, err := hc.Do(req)
 	if err != nil {
+		if authorize {
+			metrics.Response(metricsService, 0)
+		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			ue.URL = redact(ue.URL)
 		}
 		return Download{}, fmt.Errorf("bot connector download: %w", err)
+	}
+	if authorize { // from the Bot Connector itself; other hosts are not it
+		metrics.Response(metricsService, resp.StatusCode)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -92,11 +100,11 @@ func (c *Client) Download(ctx context.Context, rawURL, serviceURL string, limit 
 }
 
 // downloadClient is the client for downloads: the configured one, or one with a
-// longer timeout than API calls get. Its redirect check drops the Authorization
-// header on any hop away from host (Go's own rule would still send it to a
-// subdomain).
+// longer timeout than API calls get over the API calls' transport (whose
+// connections it reuses). Its redirect check drops the Authorization header on
+// any hop away from host (Go's own rule would still send it to a subdomain).
 func (c *Client) downloadClient(host string) *http.Client {
-	hc := http.Client{Timeout: downloadTimeout}
+	hc := http.Client{Timeout: downloadTimeout, Transport: c.transport}
 	if c.opts.HTTPClient != nil {
 		hc = *c.opts.HTTPClient
 	}
