@@ -42,9 +42,12 @@
 //   - Timers are jobs with a future run_at on their own lane; SetTimer replaces the
 //     lane's pending job. CancelLanes and WakeLane act on pending (unclaimed) jobs.
 //   - RunJobs (package jobs) claims due heads of lanes in batches with a lease,
-//     runs the handlers on Workers goroutines, renews the leases of running jobs,
-//     and then deletes the job, or reschedules it: after a *bridge.RetryAfterError's
-//     wait, or with exponential backoff and jitter. A dead runner's jobs become
+//     runs the handlers on pools of workers (one pool per side: a kind runs only
+//     on its pool's workers, so WeChat work never waits for Teams' and the pull
+//     has workers of its own; see package jobs), renews the leases of running
+//     jobs, and then deletes the job, or reschedules it: after a
+//     *bridge.RetryAfterError's wait (the worker is free meanwhile), or with
+//     exponential backoff and jitter. A dead runner's jobs become
 //     claimable when its lease runs out, so a replica that dies mid-job loses
 //     nothing (the job runs again: handlers are idempotent, sends by message ID).
 //   - Bounded lives. A failing job ends dead at once on a permanent error
@@ -63,6 +66,72 @@
 //     runs twice at once; other replicas' jobs are found by polling.
 //   - Wake (after a commit that enqueued) starts local runners at once instead of
 //     at the next poll.
+//
+// # Locks: one order, kept by every transaction
+//
+// On PostgreSQL a row a transaction locks stays locked until the transaction
+// ends, and two transactions that take two locks in opposite orders deadlock.
+// So every transaction takes its locks in this order:
+//
+//  1. companies (written by the admin's policy changes, alone in their
+//     transaction);
+//  2. inbound message ids (MarkInbound inserts one), then consumers
+//     (SaveConsumer);
+//  3. threads: LoadThread locks the row (SELECT … FOR UPDATE), SaveThread writes
+//     it, and what belongs to a thread is written after it: its participants,
+//     messages, and audit records;
+//  4. employees: written (SaveEmployee), never locked by a read;
+//  5. jobs, last: Enqueue inserts; SetTimer, CancelLanes and WakeLane change the
+//     pending jobs of lanes that belong to a thread or an employee the
+//     transaction holds already; CompleteJob and BuryJob end the transaction's own
+//     job as its last statement.
+//
+// What keeps it:
+//
+//   - Employee reads take no lock (Employee, EmployeeByTeamsUser, EmployeeByAAD,
+//     EmployeeByScene, Employees, EmployeesByID). They did, and that was the
+//     deadlock of the burst: a delivery read (so locked) its employee, then
+//     locked the thread; a page locked threads, then read employees to route new
+//     consumers and to name them in notices; a tab reply read the employee, then
+//     locked the thread. A transaction that writes an employee it read checks
+//     the row's version and is run again if another changed it meanwhile, so
+//     that a new focus and an unreachable mark do not overwrite each other. The
+//     transactions that write employees lock no thread after it: the bot's
+//     focus, unreachable, conversation and interaction updates (employee, then
+//     the employee's lane of jobs), installs, and disabling an employee, which
+//     leaves their threads first (threads, then the employee, then jobs).
+//   - Routing (NextPoolEmployee) locks nothing: the pool's turn is a sequence
+//     on PostgreSQL (nextval neither waits nor holds a lock until commit) and
+//     the employee is only read. A page that routes a thousand new consumers
+//     holds consumer and thread rows only. (On SQLite the turn is a counter row:
+//     the write transaction holds the database anyway.)
+//   - No foreign key points at employees or consumers, so writing a thread or a
+//     participant takes no hidden lock on them. Threads, messages and audit rows
+//     reference what the transaction holds already; the key-share lock a row
+//     takes on its company does not conflict with a company's update.
+//   - Rows of one table that a statement sequence writes together go in key
+//     order (a card's messages); cursors are written by the pull lane only,
+//     which runs one page of an account at a time; tokens and media outside any
+//     transaction.
+//   - The runner's claim locks only jobs, passes over rows locked by others (SKIP
+//     LOCKED) and never waits for them; its advisory lock is taken by claims
+//     alone. Complete, Retry, Bury and Extend are single statements on jobs the
+//     runner holds.
+//
+// What no order can rule out is a transaction that locks several threads in
+// an order it cannot choose: a page locks them in the order WeChat delivered
+// the messages, disabling an employee in the order of their threads. Two such
+// transactions on the same threads can still deadlock; the pages of one
+// account cannot (their pull lane runs one at a time), so it takes two
+// accounts' pages with the same consumers, or an admin disabling an employee
+// during a page. PostgreSQL then ends one of them, and Tx runs that one again
+// (up to maxTxRuns times, counted in multiline_db_conflicts_total); it does the
+// same for serialization failures. TestPostgresNoDeadlocks runs pages, receive
+// jobs, tab replies and deliveries at once on a database of its own and checks
+// that pg_stat_database.deadlocks does not move.
+//
+// On SQLite a write transaction holds the whole database from BEGIN IMMEDIATE,
+// so none of this can deadlock; the order is the same, with one set of SQL.
 //
 // # Throughput
 //

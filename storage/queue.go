@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/multiline/multiline/bridge"
+	"github.com/multiline/multiline/metrics"
 	"github.com/multiline/multiline/storage/jobs"
 )
 
@@ -33,25 +34,39 @@ var _ jobs.Queue = queue{}
 // may commit after a younger job of its lane (ids are drawn at insert, not commit)
 // and must not run beside it. Dead jobs (dead_at > 0) are neither candidates nor
 // in the way of their lane's next job; every condition names dead_at = 0 so that
-// the partial indexes of migration 0002 serve it.
-const claimWhere = `j.dead_at = 0 AND j.run_at <= $3 AND j.locked_until <= $3
+// the partial indexes of migration 0002 serve it. $5 is the claim's kinds (a JSON
+// array), which claimKinds turns into the condition on j.kind.
+const claimWhere = `j.dead_at = 0 AND j.run_at <= $3 AND j.locked_until <= $3 AND %s
   AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.lane = j.lane AND p.id < j.id AND p.dead_at = 0)
   AND NOT EXISTS (SELECT 1 FROM jobs l WHERE l.lane = j.lane AND l.locked_until > $3 AND l.dead_at = 0)
   ORDER BY j.run_at, j.id LIMIT $4`
 
+// The kinds of a claim travel as one JSON array, which both dialects unpack.
+const (
+	kindsSQLite   = `(SELECT value FROM json_each($5))`
+	kindsPostgres = `(SELECT jsonb_array_elements_text(CAST($5 AS text)::jsonb))`
+)
+
 // jobColumns are the columns scanJob reads, in its order.
 const jobColumns = `id, lane, kind, payload, run_at, attempts, created_at, last_error, dead_at`
 
-const claimSQLite = `UPDATE jobs SET locked_by = $1, locked_until = $2
-WHERE id IN (SELECT j.id FROM jobs j WHERE ` + claimWhere + `)
+// claimQuery is the claim statement of a dialect, for a pool's kinds or for
+// every kind but them (except).
+func claimQuery(d dialect, except bool) string {
+	kinds, lock := kindsSQLite, ""
+	if d == dialectPostgres {
+		// SKIP LOCKED passes over jobs a handler is completing in its own transaction.
+		kinds, lock = kindsPostgres, ` FOR UPDATE SKIP LOCKED`
+	}
+	op := "IN"
+	if except {
+		op = "NOT IN"
+	}
+	where := fmt.Sprintf(claimWhere, "j.kind "+op+" "+kinds)
+	return `UPDATE jobs SET locked_by = $1, locked_until = $2
+WHERE id IN (SELECT j.id FROM jobs j WHERE ` + where + lock + `)
 RETURNING ` + jobColumns
-
-// On PostgreSQL, claims are serialized by a transaction-scoped advisory lock: two
-// replicas claiming at once could otherwise each see the other's lane as free.
-// SKIP LOCKED passes over jobs a handler is completing in its own transaction.
-const claimPostgres = `UPDATE jobs SET locked_by = $1, locked_until = $2
-WHERE id IN (SELECT j.id FROM jobs j WHERE ` + claimWhere + ` FOR UPDATE SKIP LOCKED)
-RETURNING ` + jobColumns
+}
 
 // scanJob reads one row of jobColumns.
 func scanJob(rows interface{ Scan(...any) error }) (bridge.Job, error) {
@@ -68,51 +83,78 @@ func scanJob(rows interface{ Scan(...any) error }) (bridge.Job, error) {
 // claimLockID is the advisory lock that serializes claims on PostgreSQL.
 const claimLockID = 0x6d6c6a62 // "mljb"
 
-func (q queue) Claim(ctx context.Context, owner string, now, until time.Time, limit int) ([]bridge.Job, error) {
-	if limit <= 0 {
+// Claim runs one statement per want, all in one transaction. On PostgreSQL,
+// claims are serialized by a transaction-scoped advisory lock: two replicas
+// claiming at once could otherwise each see the other's lane as free.
+func (q queue) Claim(ctx context.Context, owner string, now, until time.Time, wants []jobs.Want) ([]bridge.Job, error) {
+	db := q.db
+	type prepared struct {
+		st    *sql.Stmt
+		kinds string
+		limit int
+	}
+	var todo []prepared
+	for _, w := range wants {
+		if w.Limit <= 0 || len(w.Kinds) == 0 && !w.Except {
+			continue
+		}
+		// Prepared before the transaction: SQLite's one connection is busy inside it.
+		st, err := db.stmt(ctx, claimQuery(db.dialect, w.Except))
+		if err != nil {
+			return nil, err
+		}
+		kinds, err := json.Marshal(append([]string{}, w.Kinds...))
+		if err != nil {
+			return nil, fmt.Errorf("claim kinds: %w", err)
+		}
+		todo = append(todo, prepared{st, string(kinds), w.Limit})
+	}
+	if len(todo) == 0 {
 		return nil, nil
 	}
-	db := q.db
-	query := claimSQLite
-	if db.dialect == dialectPostgres {
-		query = claimPostgres
-	}
-	// Prepared before the transaction: SQLite's one connection is busy inside it.
-	st, err := db.stmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
 	var out []bridge.Job
-	err = db.sqlTx(ctx, func(tx *sql.Tx) error {
+	err := db.sqlTx(ctx, func(tx *sql.Tx) error {
+		out = out[:0]
 		if db.dialect == dialectPostgres {
 			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, claimLockID); err != nil {
 				return fmt.Errorf("claim lock: %w", err)
 			}
 		}
-		rows, err := tx.StmtContext(ctx, st).QueryContext(ctx, owner, micros(until), micros(now), limit)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			j, err := scanJob(rows)
+		for _, p := range todo {
+			rows, err := tx.StmtContext(ctx, p.st).QueryContext(ctx, owner, micros(until), micros(now), p.limit, p.kinds)
 			if err != nil {
 				return err
 			}
-			out = append(out, j)
+			var got []bridge.Job
+			for rows.Next() {
+				j, err := scanJob(rows)
+				if err != nil {
+					rows.Close()
+					return err
+				}
+				got = append(got, j)
+			}
+			if err := rows.Close(); err != nil {
+				return err
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			// RETURNING gives no order; hand each want's jobs out in the order
+			// they became due.
+			slices.SortFunc(got, func(a, b bridge.Job) int {
+				if c := a.RunAt.Compare(b.RunAt); c != 0 {
+					return c
+				}
+				return int(a.ID - b.ID)
+			})
+			out = append(out, got...)
 		}
-		return rows.Err()
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	// RETURNING gives no order; hand the jobs out in the order they became due.
-	slices.SortFunc(out, func(a, b bridge.Job) int {
-		if c := a.RunAt.Compare(b.RunAt); c != 0 {
-			return c
-		}
-		return int(a.ID - b.ID)
-	})
 	return out, nil
 }
 
@@ -165,12 +207,19 @@ func (q queue) exec(ctx context.Context, query string, args ...any) (sql.Result,
 	return st.ExecContext(ctx, args...)
 }
 
-// sqlTx runs fn in a plain database/sql transaction.
-func (db *DB) sqlTx(ctx context.Context, fn func(*sql.Tx) error) error {
+// sqlTx runs fn in a plain database/sql transaction (the runner's claims).
+func (db *DB) sqlTx(ctx context.Context, fn func(*sql.Tx) error) (err error) {
+	start := time.Now()
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
+	defer func() {
+		metrics.Transaction(time.Since(start), err == nil)
+		if k := conflictKind(err); k != "" {
+			metrics.Conflict(k) // not retried: the runner claims again at its next turn
+		}
+	}()
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return err

@@ -2,12 +2,14 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/multiline/multiline/bridge"
+	"github.com/multiline/multiline/storage/jobs"
 	"github.com/multiline/multiline/storage/pgtest"
 )
 
@@ -61,7 +63,7 @@ func TestExtendOnlyListedJobs(t *testing.T) {
 				t.Fatal(err)
 			}
 			now := time.Now()
-			js, err := queue{db}.Claim(ctx, "runner-a", now, now.Add(time.Minute), 10)
+			js, err := queue{db}.Claim(ctx, "runner-a", now, now.Add(time.Minute), []jobs.Want{{Except: true, Limit: 10}})
 			if err != nil || len(js) != 3 {
 				t.Fatalf("Claim = %v, %v", js, err)
 			}
@@ -133,28 +135,42 @@ func TestDeadJobsMigrationDown(t *testing.T) {
 }
 
 // TestClaimPlanUsesLiveIndexes: SQLite answers the claim query from the partial
-// indexes on live jobs, so dead jobs piling up do not slow claiming.
+// indexes on live jobs, so dead jobs piling up do not slow claiming; a pool's
+// claim of its own kinds reads those kinds' due jobs only.
 func TestClaimPlanUsesLiveIndexes(t *testing.T) {
 	t.Parallel()
 	db := internalDBs(t)["sqlite"](t)
-	rows, err := db.sql.QueryContext(context.Background(), `EXPLAIN QUERY PLAN SELECT j.id FROM jobs j WHERE `+claimWhere, "o", 0, 0, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, notused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+	for _, c := range []struct {
+		except bool
+		want   []string
+	}{
+		{false, []string{"jobs_kind_due", "jobs_lane ", "jobs_lane_locked"}},
+		{true, []string{"jobs_due", "jobs_lane ", "jobs_lane_locked"}},
+	} {
+		op := "IN"
+		if c.except {
+			op = "NOT IN"
+		}
+		q := `EXPLAIN QUERY PLAN SELECT j.id FROM jobs j WHERE ` + fmt.Sprintf(claimWhere, "j.kind "+op+" "+kindsSQLite)
+		rows, err := db.sql.QueryContext(context.Background(), q, "o", 0, 0, 10, `["a","b"]`)
+		if err != nil {
 			t.Fatal(err)
 		}
-		plan = append(plan, detail)
-	}
-	all := strings.Join(plan, "\n")
-	for _, idx := range []string{"jobs_due", "jobs_lane ", "jobs_lane_locked"} {
-		if !strings.Contains(all+" ", idx) {
-			t.Errorf("claim plan does not use %s:\n%s", strings.TrimSpace(idx), all)
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		all := strings.Join(plan, "\n")
+		for _, idx := range c.want {
+			if !strings.Contains(all+" ", idx) {
+				t.Errorf("claim plan (%s) does not use %s:\n%s", op, strings.TrimSpace(idx), all)
+			}
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/multiline/multiline/bridge"
 )
@@ -57,7 +58,9 @@ ON CONFLICT (employee, activity_id) DO UPDATE SET thread = excluded.thread, mess
 	if err != nil {
 		return fmt.Errorf("save card %s: %w", c.ActivityID, err)
 	}
-	for _, m := range c.Messages {
+	// In key order, like every multi-row write (doc.go, "Locks"): two cards
+	// showing the same messages then lock their rows in one order.
+	for _, m := range slices.Compact(slices.Sorted(slices.Values(c.Messages))) {
 		_, err := t.exec(ctx, `INSERT INTO card_messages (employee, message, activity_id) VALUES ($1, $2, $3)
 ON CONFLICT (employee, message) DO UPDATE SET activity_id = excluded.activity_id`, c.Employee, m, c.ActivityID)
 		if err != nil {

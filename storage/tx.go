@@ -1,22 +1,66 @@
 package storage
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/multiline/multiline/bridge"
+	"github.com/multiline/multiline/metrics"
 )
+
+// maxTxRuns is how many times Tx runs a transaction that PostgreSQL ended with
+// a deadlock or a serialization failure (or that found an employee changed under
+// it) before it gives up and returns the error.
+const maxTxRuns = 4
 
 // Tx runs fn in a transaction and commits if fn returns nil; otherwise (or if fn
 // panics) it rolls back and returns fn's error.
-func (db *DB) Tx(ctx context.Context, fn func(bridge.Tx) error) (err error) {
+//
+// A transaction that conflicted with another (PostgreSQL's deadlock 40P01 or
+// serialization failure 40001, or errEmployeeChanged) is run again, fn and all,
+// in a fresh transaction, up to maxTxRuns times: nothing of the failed run was
+// committed, and fn must only touch the database (the bridge's transactions
+// do). The lock order in doc.go is what keeps deadlocks from happening in the
+// first place; the retry is for what no order can rule out.
+func (db *DB) Tx(ctx context.Context, fn func(bridge.Tx) error) error {
+	for run := 1; ; run++ {
+		err, conflict := db.runTx(ctx, fn)
+		if conflict == "" {
+			return err
+		}
+		metrics.Conflict(conflict)
+		if run >= maxTxRuns || ctx.Err() != nil {
+			return err
+		}
+		// A short, growing, jittered pause: the winner of the conflict is
+		// finishing, and two losers should not collide again in lockstep.
+		pause := time.Duration(run)*time.Millisecond + rand.N(time.Duration(run)*2*time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
+		}
+	}
+}
+
+// runTx runs fn once in a transaction. conflict names the conflict ("deadlock",
+// "serialization") that ended it, if one did.
+func (db *DB) runTx(ctx context.Context, fn func(bridge.Tx) error) (err error, conflict string) {
+	start := time.Now()
 	stx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+		return fmt.Errorf("begin transaction: %w", err), ""
 	}
 	t := &tx{db: db, tx: stx}
+	committed := false
+	defer func() { metrics.Transaction(time.Since(start), committed) }()
 	defer func() {
 		if p := recover(); p != nil {
 			_ = stx.Rollback()
@@ -26,13 +70,34 @@ func (db *DB) Tx(ctx context.Context, fn func(bridge.Tx) error) (err error) {
 	if err := fn(t); err != nil {
 		_ = stx.Rollback()
 		db.prepare(ctx, t.unprepared)
-		return err
+		return err, cmp.Or(conflictKind(err), t.conflict)
 	}
 	if err := stx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return fmt.Errorf("commit: %w", err), cmp.Or(conflictKind(err), t.conflict)
 	}
+	committed = true
 	db.prepare(ctx, t.unprepared)
-	return nil
+	return nil, ""
+}
+
+// conflictKind classifies err: "deadlock" for PostgreSQL's 40P01,
+// "serialization" for 40001 or errEmployeeChanged, "" for anything else.
+func conflictKind(err error) string {
+	if err == nil {
+		return ""
+	}
+	if errors.Is(err, errEmployeeChanged) {
+		return "serialization"
+	}
+	if pe, ok := errors.AsType[*pgconn.PgError](err); ok {
+		switch pe.Code {
+		case "40P01":
+			return "deadlock"
+		case "40001":
+			return "serialization"
+		}
+	}
+	return ""
 }
 
 // prepare caches statements a transaction had to prepare for itself. It runs
@@ -57,6 +122,13 @@ type tx struct {
 	// read or wrote them, so that SaveThread after LoadThread (the usual pair)
 	// need not read them again.
 	participants map[bridge.ThreadID][]bridge.EmployeeID
+	// employees holds the version of each employee row as this transaction
+	// first read it (or last wrote it), which SaveEmployee checks.
+	employees map[bridge.EmployeeID]int64
+	// conflict is set when a statement failed with a deadlock or serialization
+	// failure, in case fn went on and returned some other error (the statements
+	// after it fail with "current transaction is aborted").
+	conflict string
 }
 
 var _ bridge.Tx = (*tx)(nil)
@@ -82,20 +154,30 @@ func (t *tx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	return s, nil
 }
 
+// noteConflict remembers a statement's deadlock or serialization failure.
+func (t *tx) noteConflict(err error) error {
+	if k := conflictKind(err); k != "" && t.conflict == "" {
+		t.conflict = k
+	}
+	return err
+}
+
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	s, err := t.stmt(ctx, query)
 	if err != nil {
-		return nil, err
+		return nil, t.noteConflict(err)
 	}
-	return s.ExecContext(ctx, args...)
+	res, err := s.ExecContext(ctx, args...)
+	return res, t.noteConflict(err)
 }
 
 func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	s, err := t.stmt(ctx, query)
 	if err != nil {
-		return nil, err
+		return nil, t.noteConflict(err)
 	}
-	return s.QueryContext(ctx, args...)
+	rows, err := s.QueryContext(ctx, args...)
+	return rows, t.noteConflict(err)
 }
 
 // scanOne runs a one-row query; a missing row becomes notFound (wrapped).
@@ -104,7 +186,7 @@ func (t *tx) scanOne(ctx context.Context, notFound error, what string, query str
 	if err != nil {
 		return err
 	}
-	err = s.QueryRowContext(ctx, args...).Scan(dest...)
+	err = t.noteConflict(s.QueryRowContext(ctx, args...).Scan(dest...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%w: %s", notFound, what)
 	}

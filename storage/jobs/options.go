@@ -11,7 +11,14 @@ import (
 
 // Options tune a runner. The zero value gives the defaults.
 type Options struct {
-	// Workers is how many handlers run at once (default 4).
+	// Pools are the runner's worker pools: each job kind runs on one pool's
+	// workers only, so kinds of different pools never wait for each other's
+	// workers (see the package documentation). Empty means DefaultPools, unless
+	// Workers is set.
+	Pools []Pool
+	// Workers, when Pools is empty, runs every kind on one pool of this many
+	// workers, first due first run (the runner before pools; tests use it). It is
+	// ignored when Pools is set.
 	Workers int
 	// Lease is how long a claimed job stays reserved for its runner (default 30 s).
 	// A live runner renews it every Lease/3; a dead one's jobs become claimable again
@@ -42,16 +49,57 @@ type Options struct {
 	OnDead func(ctx context.Context, j bridge.Job, cause error) error
 }
 
+// Pool is a set of job kinds and the workers that run them.
+type Pool struct {
+	// Name names the pool in errors and documentation.
+	Name string
+	// Kinds are the job kinds the pool runs: an exact kind ("wechat.pull"), a
+	// prefix ending in "*" ("teams.*": every kind with a handler that starts
+	// with "teams."), or "*" alone: every kind no other pool takes, including
+	// kinds without a handler here (retried until a replica that knows them
+	// takes them). A kind goes to the pool that names it exactly, else to the
+	// longest matching prefix, else to the "*" pool; with no "*" pool, this
+	// runner leaves such kinds to other runners.
+	Kinds []string
+	// Workers is how many of the pool's jobs run at once; it must be positive.
+	Workers int
+}
+
+// DefaultPools keep the two sides apart, and consumers' input apart from our
+// output:
+//
+//   - inbound (4): wechat.pull (WeCom kf: one pull lane per account, so a
+//     callback's pull is never behind a send or a delivery) and wechat.receive
+//     (Official Account callbacks, one lane per consumer). A deployment runs one
+//     mode or the other, so the pool serves one kind at a time.
+//   - wechat (16): sends to consumers, opt-in links, session ends, and thread
+//     timers, whose work is mostly WeChat's. WeCom allows about 166 calls/s per
+//     API; a send is one call (tens of ms away) and two short transactions, so
+//     16 at once reach that pace at 80–100 ms per call without queueing far
+//     beyond it.
+//   - teams (8): deliveries and app installs. Teams allows 50 requests/s per app
+//     and tenant; 8 at about 150 ms each is that pace. A delivery that must wait
+//     for the limiter returns a *bridge.RetryAfterError and gives its worker back.
+//   - other (1): anything else, such as kinds a newer replica enqueued.
+var DefaultPools = []Pool{
+	{Name: "inbound", Kinds: []string{bridge.JobPull, bridge.JobReceive}, Workers: 4},
+	{Name: "wechat", Kinds: []string{"wechat.*", "thread.*"}, Workers: 16},
+	{Name: "teams", Kinds: []string{"teams.*"}, Workers: 8},
+	{Name: "other", Kinds: []string{"*"}, Workers: 1},
+}
+
 // Defaults used when an Options field is zero.
 const (
-	DefaultWorkers      = 4
 	DefaultLease        = 30 * time.Second
 	DefaultPollInterval = 250 * time.Millisecond
 )
 
 func (o Options) withDefaults() Options {
-	if o.Workers <= 0 {
-		o.Workers = DefaultWorkers
+	if len(o.Pools) == 0 {
+		o.Pools = DefaultPools
+		if o.Workers > 0 {
+			o.Pools = []Pool{{Name: "all", Kinds: []string{"*"}, Workers: o.Workers}}
+		}
 	}
 	if o.Lease <= 0 {
 		o.Lease = DefaultLease

@@ -11,11 +11,13 @@ import (
 // owner, so a runner whose lease expired (and whose job another runner took over)
 // cannot delete or reschedule work it no longer holds.
 type Queue interface {
-	// Claim leases up to limit due jobs to owner until until. A job is due when it
-	// is alive, its RunAt is not after now, it is the oldest live job of its lane,
-	// and no job of its lane is leased past now. Dead jobs count for none of this.
-	// The jobs carry their Created, Attempts and LastError.
-	Claim(ctx context.Context, owner string, now, until time.Time, limit int) ([]bridge.Job, error)
+	// Claim leases due jobs to owner until until, for each Want up to its Limit
+	// jobs of its kinds, all in one transaction. A job is due when it is alive,
+	// its RunAt is not after now, it is the oldest live job of its lane, and no job
+	// of its lane is leased past now. Dead jobs count for none of this. Each
+	// Want's jobs are the earliest due (by RunAt, then id); the jobs come back in
+	// that order per Want, and carry their Created, Attempts and LastError.
+	Claim(ctx context.Context, owner string, now, until time.Time, wants []Want) ([]bridge.Job, error)
 	// Complete deletes a finished job. It is not an error if the job is gone already
 	// (the handler completed it in its own transaction).
 	Complete(ctx context.Context, owner string, id int64) error
@@ -32,4 +34,22 @@ type Queue interface {
 	// whose outcome it failed to write (the database was unreachable) is not kept
 	// leased by the heartbeat for ever: its lease runs out and it runs again.
 	Extend(ctx context.Context, owner string, ids []int64, until time.Time) error
+}
+
+// Want is what one claim asks for one pool of workers: up to Limit due jobs
+// whose kind is one of Kinds or, with Except, is none of them.
+type Want struct {
+	Kinds  []string
+	Except bool
+	Limit  int
+}
+
+// Matches says whether a job of kind is one w asks for.
+func (w Want) Matches(kind string) bool {
+	for _, k := range w.Kinds {
+		if k == kind {
+			return !w.Except
+		}
+	}
+	return w.Except
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/multiline/multiline/bridge"
+	"github.com/multiline/multiline/metrics"
 )
 
 // ErrNoHandler is the failure recorded for a job whose kind has no handler. The job
@@ -23,7 +24,12 @@ func (e *PanicError) Error() string { return fmt.Sprintf("job handler panicked: 
 
 // Run claims and runs jobs from q until ctx is cancelled, then waits for the
 // handlers in flight and returns nil. wake (may be nil) makes it look for due jobs
-// at once instead of at the next poll.
+// at once instead of at the next poll. It returns ErrBadPools at once for pools
+// it cannot use.
+//
+// Each job kind runs on the workers of one pool (Options.Pools): a pool claims
+// only its own kinds, up to its free workers, so a pool whose jobs are slow or
+// waiting never delays another pool's jobs.
 //
 // A handler's result: nil completes the job. An error caused by the shutdown
 // itself (the handler saw ctx cancelled) releases the job without counting the
@@ -34,13 +40,17 @@ func (e *PanicError) Error() string { return fmt.Sprintf("job handler panicked: 
 // which is a deferral (a rate limit, an unreachable employee) and does not count
 // toward MaxAttempts; or after Backoff, counting the attempt. ErrNoHandler is
 // retried with backoff until MaxAge, whatever MaxAttempts says: a newer replica
-// may know the kind.
+// may know the kind. Every run is recorded with metrics.JobRan.
 func Run(ctx context.Context, q Queue, wake <-chan struct{}, handlers map[string]bridge.JobHandler, opts Options) error {
 	o := opts.withDefaults()
+	p, err := newPlan(o.Pools, handlers)
+	if err != nil {
+		return err
+	}
 	// Queue calls after a handler must succeed even while shutting down, or the job
 	// would stay leased until the lease runs out.
 	qctx := context.WithoutCancel(ctx)
-	done := make(chan struct{}, o.Workers)
+	done := make(chan int, p.workers()) // the pool of a handler that ended
 	poll := time.NewTicker(o.PollInterval)
 	defer poll.Stop()
 	heartbeat := time.NewTicker(max(o.Lease/3, time.Millisecond))
@@ -55,66 +65,103 @@ func Run(ctx context.Context, q Queue, wake <-chan struct{}, handlers map[string
 	var outcomes sync.RWMutex
 	var setMu sync.Mutex
 	handling := map[int64]bool{}
-	inflight := 0
 	held := func() []int64 {
 		setMu.Lock()
 		defer setMu.Unlock()
 		return slices.Collect(maps.Keys(handling))
 	}
 	claim := func() {
+		wants, asked := p.wants()
+		if len(wants) == 0 {
+			return
+		}
 		outcomes.Lock()
 		defer outcomes.Unlock()
 		now := o.Now()
-		js, err := q.Claim(qctx, o.Owner, now, now.Add(o.Lease), o.Workers-inflight)
+		js, err := q.Claim(qctx, o.Owner, now, now.Add(o.Lease), wants)
 		if err != nil {
 			o.OnError(bridge.Job{}, fmt.Errorf("claim jobs: %w", err))
-			return
+			return // the pools stay dirty: the next turn claims again
 		}
+		got := make([]int, len(p.pools))
 		setMu.Lock()
 		defer setMu.Unlock()
 		for _, j := range js {
+			i := p.poolOf(j.Kind)
+			if i < 0 {
+				// Not a kind of ours: only a Queue that ignored the wants gives one.
+				o.OnError(j, fmt.Errorf("claimed job %d of kind %q that no pool runs", j.ID, j.Kind))
+				if err := q.Retry(qctx, o.Owner, j.ID, now, j.Attempts, j.LastError); err != nil {
+					o.OnError(j, fmt.Errorf("release job %d: %w", j.ID, err))
+				}
+				continue
+			}
+			got[i]++
 			if handling[j.ID] {
 				continue
 			}
 			handling[j.ID] = true
-			inflight++
+			p.pools[i].inflight++
 			go func() {
+				start := time.Now()
 				err := call(ctx, handlers, j)
+				took := time.Since(start)
 				outcomes.RLock()
-				record(ctx, qctx, q, o, j, err)
+				outcome := record(ctx, qctx, q, o, j, err)
 				setMu.Lock()
 				delete(handling, j.ID)
 				setMu.Unlock()
 				outcomes.RUnlock()
-				done <- struct{}{}
+				metrics.JobRan(j.Kind, outcome, took)
+				done <- i
 			}()
 		}
+		for k, i := range asked {
+			if got[i] < wants[k].Limit {
+				p.pools[i].dirty = false // nothing more is due for it now
+			}
+		}
+	}
+	// ended books a handler's end; the lane it ran may have its next job due.
+	ended := func(i int) {
+		p.pools[i].inflight--
+		p.pools[i].dirty = true
 	}
 
 	for stopping := false; ; {
 		if stopping {
-			if inflight == 0 {
+			if p.inflight() == 0 {
 				return nil
 			}
 			// Wait for the handlers, renewing their leases meanwhile.
 			select {
-			case <-done:
-				inflight--
+			case i := <-done:
+				ended(i)
 			case <-heartbeat.C:
 				extend(qctx, q, o, held())
 			}
 			continue
 		}
-		if inflight < o.Workers {
-			claim()
-		}
+		claim()
 		select {
 		case <-ctx.Done():
 			stopping = true
 		case <-wake:
+			p.markAll()
 		case <-poll.C:
-		case <-done:
-			inflight--
+			p.markAll()
+		case i := <-done:
+			ended(i)
+			// Book every handler that ended meanwhile, so that one claim
+			// serves them all.
+			for more := true; more; {
+				select {
+				case i := <-done:
+					ended(i)
+				default:
+					more = false
+				}
+			}
 		case <-heartbeat.C:
 			extend(qctx, q, o, held())
 		}
@@ -167,32 +214,36 @@ func decide(j bridge.Job, err error, now time.Time, limits bridge.JobLimits, shu
 	return fateRetry
 }
 
-// record writes the outcome of a job's handler.
-func record(ctx, qctx context.Context, q Queue, o Options, j bridge.Job, err error) {
+// record writes the outcome of a job's handler and names it for metrics.JobRan:
+// done, retry (a shutdown's release too: the job runs again), deferred, or dead.
+func record(ctx, qctx context.Context, q Queue, o Options, j bridge.Job, err error) (outcome string) {
 	if err == nil {
 		if err := q.Complete(qctx, o.Owner, j.ID); err != nil {
 			o.OnError(j, fmt.Errorf("complete job %d: %w", j.ID, err))
 		}
-		return
+		return metrics.JobDone
 	}
 	o.OnError(j, err)
 	now := o.Now()
 	shutdown := ctx.Err() != nil && errors.Is(err, ctx.Err())
 	attempts, runAt := j.Attempts+1, time.Time{}
+	outcome = metrics.JobRetry
 	switch decide(j, err, now, o.Limits(j.Kind), shutdown) {
 	case fateDead:
 		bury(qctx, q, o, j, err)
-		return
+		return metrics.JobDead
 	case fateRelease:
 		attempts, runAt = j.Attempts, now
 	case fateDefer:
 		attempts, runAt = j.Attempts, NextRun(now, j.Attempts, err)
+		outcome = metrics.JobDeferred
 	case fateRetry:
 		runAt = NextRun(now, j.Attempts, err)
 	}
 	if err := q.Retry(qctx, o.Owner, j.ID, runAt, attempts, RedactError(err.Error())); err != nil {
 		o.OnError(j, fmt.Errorf("reschedule job %d: %w", j.ID, err))
 	}
+	return outcome
 }
 
 // bury ends job j dead: OnDead settles its outcome and buries it; if there is no

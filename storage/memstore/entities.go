@@ -50,15 +50,15 @@ func (t *tx) Employee(_ context.Context, id bridge.EmployeeID) (bridge.Employee,
 	if !ok {
 		return bridge.Employee{}, fmt.Errorf("%w: employee %s", bridge.ErrUnknownEmployee, id)
 	}
-	return e.Employee, nil
+	return e, nil
 }
 
 // employeeWhere returns the matching employee with the lowest id.
 func (t *tx) employeeWhere(what string, match func(bridge.Employee) bool) (bridge.Employee, error) {
 	var found *bridge.Employee
 	for _, e := range t.s.employees {
-		if match(e.Employee) && (found == nil || e.ID < found.ID) {
-			found = &e.Employee
+		if match(e) && (found == nil || e.ID < found.ID) {
+			found = &e
 		}
 	}
 	if found == nil {
@@ -89,7 +89,7 @@ func (t *tx) Employees(_ context.Context, company bridge.CompanyID) ([]bridge.Em
 	var out []bridge.Employee
 	for _, e := range t.s.employees {
 		if e.Company == company {
-			out = append(out, e.Employee)
+			out = append(out, e)
 		}
 	}
 	slices.SortFunc(out, func(a, b bridge.Employee) int {
@@ -113,28 +113,35 @@ func (t *tx) SaveEmployee(_ context.Context, e bridge.Employee) error {
 			return fmt.Errorf("%w: contact scene %s is employee %s's already", ErrConstraint, e.ContactScene, o.ID)
 		}
 	}
-	put(t, t.s.employees, e.ID, employee{Employee: e, lastRouted: t.s.employees[e.ID].lastRouted})
+	put(t, t.s.employees, e.ID, e)
 	return nil
 }
 
-func (t *tx) NextPoolEmployee(_ context.Context, company bridge.CompanyID, now time.Time) (bridge.Employee, error) {
-	var best *employee
+// NextPoolEmployee routes in round robin like package storage: the company's
+// turn counter picks, by number in id order, among the enabled employees Teams
+// can reach, or among the blocked ones if nobody else is enabled.
+func (t *tx) NextPoolEmployee(_ context.Context, company bridge.CompanyID, _ time.Time) (bridge.Employee, error) {
+	var reachable, blocked []bridge.Employee
 	for _, e := range t.s.employees {
-		if e.Company != company || !e.Enabled {
-			continue
-		}
-		if best == nil || cmp.Or(
-			compareBool(e.Blocked, best.Blocked),
-			e.lastRouted.Compare(best.lastRouted),
-			cmp.Compare(e.ID, best.ID)) < 0 {
-			best = &e
+		switch {
+		case e.Company != company || !e.Enabled:
+		case e.Blocked:
+			blocked = append(blocked, e)
+		default:
+			reachable = append(reachable, e)
 		}
 	}
-	if best == nil {
+	group := reachable
+	if len(group) == 0 {
+		group = blocked
+	}
+	if len(group) == 0 {
 		return bridge.Employee{}, fmt.Errorf("%w: pool employee of company %s", bridge.ErrUnknownEmployee, company)
 	}
-	put(t, t.s.employees, best.ID, employee{Employee: best.Employee, lastRouted: norm(now)})
-	return best.Employee, nil
+	turn := t.s.turns[company] + 1
+	put(t, t.s.turns, company, turn)
+	slices.SortFunc(group, func(a, b bridge.Employee) int { return cmp.Compare(a.ID, b.ID) })
+	return group[turn%int64(len(group))], nil
 }
 
 // norm gives a time the precision and zone the SQL stores give back: UTC
@@ -144,17 +151,6 @@ func norm(at time.Time) time.Time {
 		return time.Time{}
 	}
 	return at.Truncate(time.Microsecond).UTC()
-}
-
-func compareBool(a, b bool) int {
-	switch {
-	case a == b:
-		return 0
-	case !a:
-		return -1
-	default:
-		return 1
-	}
 }
 
 func (t *tx) EmployeesByID(_ context.Context, ids []bridge.EmployeeID) ([]bridge.Employee, error) {
@@ -167,7 +163,7 @@ func (t *tx) EmployeesByID(_ context.Context, ids []bridge.EmployeeID) ([]bridge
 		if !ok {
 			return nil, fmt.Errorf("%w: %s", bridge.ErrUnknownEmployee, id)
 		}
-		out = append(out, e.Employee)
+		out = append(out, e)
 	}
 	return out, nil
 }

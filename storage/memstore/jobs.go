@@ -110,7 +110,7 @@ func (s *Store) RunJobs(ctx context.Context, handlers map[string]bridge.JobHandl
 // queue is the runner's view of the store's jobs.
 type queue struct{ s *Store }
 
-func (q queue) Claim(_ context.Context, owner string, now, until time.Time, limit int) ([]bridge.Job, error) {
+func (q queue) Claim(_ context.Context, owner string, now, until time.Time, wants []jobs.Want) ([]bridge.Job, error) {
 	s := q.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -132,14 +132,27 @@ func (q queue) Claim(_ context.Context, owner string, now, until time.Time, limi
 	slices.SortFunc(due, func(a, b bridge.Job) int {
 		return cmp.Or(a.RunAt.Compare(b.RunAt), cmp.Compare(a.ID, b.ID))
 	})
-	due = due[:min(limit, len(due))]
-	for i, j := range due {
-		r := s.jobs[j.ID]
-		r.lockedBy, r.lockedUntil = owner, until
-		s.jobs[j.ID] = r
-		due[i].Payload = rawClone(j.Payload)
+	var out []bridge.Job
+	taken := map[int64]bool{}
+	for _, w := range wants {
+		n := 0
+		for _, j := range due {
+			if n >= w.Limit {
+				break
+			}
+			if taken[j.ID] || !w.Matches(j.Kind) {
+				continue
+			}
+			taken[j.ID] = true
+			n++
+			r := s.jobs[j.ID]
+			r.lockedBy, r.lockedUntil = owner, until
+			s.jobs[j.ID] = r
+			j.Payload = rawClone(j.Payload)
+			out = append(out, j)
+		}
 	}
-	return due, nil
+	return out, nil
 }
 
 func (q queue) Complete(_ context.Context, owner string, id int64) error {

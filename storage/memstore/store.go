@@ -24,7 +24,9 @@ type Store struct {
 	wake chan struct{}
 
 	companies map[bridge.CompanyID]bridge.Company
-	employees map[bridge.EmployeeID]employee
+	employees map[bridge.EmployeeID]bridge.Employee
+	// turns counts each company's pool routings (the round robin's position).
+	turns     map[bridge.CompanyID]int64
 	consumers map[consumerKey]bridge.Consumer
 	threads   map[bridge.ThreadID]bridge.ThreadRecord
 	messages  map[bridge.MessageID]bridge.MessageRecord
@@ -42,11 +44,6 @@ type Store struct {
 
 	tokens map[string]token
 	media  map[string]media
-}
-
-type employee struct {
-	bridge.Employee
-	lastRouted time.Time
 }
 
 // consumerKey is a (company, name) pair: consumers, inbound msgids, cursors.
@@ -87,7 +84,8 @@ func New() *Store {
 	return &Store{
 		wake:      make(chan struct{}, 1),
 		companies: map[bridge.CompanyID]bridge.Company{},
-		employees: map[bridge.EmployeeID]employee{},
+		employees: map[bridge.EmployeeID]bridge.Employee{},
+		turns:     map[bridge.CompanyID]int64{},
 		consumers: map[consumerKey]bridge.Consumer{},
 		threads:   map[bridge.ThreadID]bridge.ThreadRecord{},
 		messages:  map[bridge.MessageID]bridge.MessageRecord{},
