@@ -58,8 +58,9 @@ func parallel(t *testing.T, workers, n int, f func(i int) error) {
 }
 
 // The client keeps its connections: 500 sends from as many goroutines as
-// deliveries run at once (the job runner's 4 workers; the default pool's design
-// point of 8; 16 with a larger pool) open at most twice that many connections,
+// deliveries run at once (4, the job runner's workers shared by every kind; 8,
+// the Teams pool of the per-kind worker pools, which is the default idle pool's
+// design point; 16 with a larger pool) open at most twice that many connections,
 // however the goroutines are scheduled, and downloads open none. (Go's default
 // transport keeps 2 idle connections per host, and opens 50 to 70 here for 16
 // workers.)
@@ -83,8 +84,8 @@ func TestConnectionsReused(t *testing.T) {
 	}
 }
 
-// runnerWorkers is the job runner's default number of workers
-// (storage/jobs.DefaultWorkers), the deliveries that run at once.
+// runnerWorkers is the job runner's default number of workers shared by every
+// job kind (storage/jobs.DefaultWorkers).
 const runnerWorkers = 4
 
 func testConnectionsReused(t *testing.T, workers int, opts connector.Options) {
