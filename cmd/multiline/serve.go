@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/spf13/cobra"
 
+	"github.com/multiline/multiline/bridge"
 	"github.com/multiline/multiline/metrics"
 )
 
@@ -102,7 +103,12 @@ func serve(ctx context.Context, cfg Config) error {
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	app.Stop(sctx)
+	// The job runner gets its own budget: handlers that made an outside call
+	// commit its result within bridge.DrainTimeout, however long the HTTP
+	// shutdown took.
+	jctx, jcancel := context.WithTimeout(context.Background(), bridge.DrainTimeout+5*time.Second)
+	defer jcancel()
+	app.Stop(jctx)
 	// /metrics stays up until the work has drained, so the last scrapes see it.
 	if msrv != nil {
 		if err := msrv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
