@@ -5,20 +5,38 @@ NPM_STAMP := node_modules/.installed
 CHROMIUM := /usr/bin/chromium
 PKGS := ./...
 
-.PHONY: run test test-go test-e2e bench lint build package playground tools deps-npm deps-chromium clean
+.PHONY: run test test-go test-e2e test-ui test-tab bench lint lint-ui build bundle package playground tools deps-npm deps-chromium clean
+
+UI := teamsapp/ui
+UI_BUNDLE := $(UI)/dist/tab.js
+UI_SOURCES := $(shell find $(UI)/src $(UI)/public -type f 2>/dev/null) $(UI)/build.mjs
 
 ## run: the product locally (SQLite under ./data, built-in WeChat simulator, dev sign-in)
-run:
+run: bundle
+	@addr=$${MULTILINE_ADDR:-127.0.0.1:3978}; echo "MultiLine tab:      http://$$addr/tab/ (dev sign-in)"; echo "WeChat consumer:    http://$$addr/dev/wechat"
 	$(GO) run ./cmd/multiline serve --dev
 
 ## build: the binary in ./bin
-build:
+build: bundle
 	$(GO) build -o bin/multiline ./cmd/multiline
 
-## test: every test (installs npm tools and Chromium when missing)
-test: tools lint test-go test-e2e
+## bundle: the tab's UI (TypeScript, React, Fluent UI) bundled by esbuild into teamsapp/ui/dist, which go build embeds
+bundle: $(UI_BUNDLE)
+$(UI_BUNDLE): $(NPM_STAMP) $(UI_SOURCES)
+	node $(UI)/build.mjs --report
 
-test-go:
+## test: every test (installs npm tools and Chromium when missing)
+test: tools lint test-ui test-go test-e2e test-tab
+
+## test-ui: the tab's unit tests (Vitest)
+test-ui: $(NPM_STAMP)
+	node_modules/.bin/vitest run --config $(UI)/vitest.config.mts
+
+## test-tab: the tab in headless Chromium against the real binary, the consumer played through /dev/wechat
+test-tab: build deps-chromium
+	node $(UI)/e2e/tab.e2e.mjs
+
+test-go: bundle
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 
 test-e2e: build
@@ -31,10 +49,13 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 100x ./bot/
 	$(GO) test -run '^$$' -bench Burst -benchtime 1x -timeout 30m ./cmd/multiline/
 
-## lint: go vet and gofmt must find nothing
-lint:
+## lint: go vet, gofmt and the tab's type check must find nothing
+lint: lint-ui
 	$(GO) vet $(PKGS)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+lint-ui: $(NPM_STAMP)
+	node_modules/.bin/tsc --noEmit -p $(UI)
 
 ## package: the Teams app package appPackage.zip
 package:
@@ -59,3 +80,4 @@ deps-chromium:
 
 clean:
 	rm -rf bin data appPackage.zip test-artifacts
+	find $(UI)/dist -mindepth 1 ! -name README.md -delete

@@ -2,6 +2,7 @@ package teamsapp
 
 import (
 	"context"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -26,6 +27,9 @@ func TestBrowser(t *testing.T) {
 	}
 	_, err = os.Stat("/usr/bin/chromium")
 	testenv.Require(t, err == nil, "/usr/bin/chromium")
+	if _, err := fs.Stat(distFS, "tab.js"); err != nil {
+		t.Fatal("the tab's UI is not built into this test binary: run `make bundle` first (make test does)")
+	}
 
 	// The consumer's side for the live-update step: a message arriving as if through
 	// WeChat on another replica.

@@ -27,7 +27,7 @@ const (
 var devLoginTmpl = template.Must(template.New("dev").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>MultiLine dev sign-in</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="/tab/style.css"></head>
+<link rel="stylesheet" href="/tab/dev.css"></head>
 <body class="dev-login"><main>
 <h1>MultiLine dev sign-in</h1>
 <p>Local mode: choose whom to be. In Teams the tab signs you in with your Microsoft account.</p>
@@ -50,7 +50,7 @@ func (a *App) devLoginPage(c echo.Context) error {
 	if err != nil {
 		return a.fail(c, err)
 	}
-	a.tabHeaders(c)
+	a.tabHeaders(c, "")
 	c.Response().Header().Set("Content-Type", "text/html; charset=utf-8")
 	c.Response().WriteHeader(http.StatusOK)
 	return devLoginTmpl.Execute(c.Response(), all)

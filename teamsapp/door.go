@@ -145,13 +145,19 @@ func originOf(raw string) string {
 
 // tabHeaders sets the headers every /tab/ page gets. Teams shows the tab in an
 // iframe, so frame-ancestors allows Teams' hosts; scripts come only from this
-// origin. The Teams SDK fetches its list of valid host domains from
-// res.cdn.office.net, hence connect-src. Links out (a WeChat contact link) carry
-// no path or thread id in their Referer. Behind https, browsers are told to
-// come back over https only.
-func (a *App) tabHeaders(c echo.Context) {
+// origin, and styles from it or, on a page, from the style elements that carry
+// the page's nonce (Fluent UI's CSS-in-JS). Images may be data: URLs (QR codes),
+// blob: URLs (a picked file's preview) or WeChat's avatars. The Teams SDK
+// fetches its list of valid host domains from res.cdn.office.net, hence
+// connect-src. Links out (a WeChat contact link) carry no path or thread id in
+// their Referer. Behind https, browsers are told to come back over https only.
+func (a *App) tabHeaders(c echo.Context, nonce string) {
 	h := c.Response().Header()
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self' https://res.cdn.office.net; "+
+	style := "style-src 'self'"
+	if nonce != "" {
+		style += " 'nonce-" + nonce + "'"
+	}
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob: https://*.qlogo.cn; media-src 'self' blob:; "+style+"; script-src 'self'; connect-src 'self' https://res.cdn.office.net; "+
 		"frame-ancestors 'self' https://teams.microsoft.com https://*.teams.microsoft.com https://*.cloud.microsoft https://*.office.com")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")

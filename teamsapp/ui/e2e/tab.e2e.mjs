@@ -1,0 +1,632 @@
+// The MultiLine tab in headless Chromium against the real binary
+// (`multiline serve --dev` with a throwaway SQLite database), the consumer played
+// through /dev/wechat. It walks the user guide's scenarios, checks accessibility
+// with axe-core (no serious or critical violation, en and zh-CN, three themes),
+// and leaves screenshots in test-artifacts/tab/.
+//
+//   node teamsapp/ui/e2e/tab.e2e.mjs
+//   MULTILINE_BIN  the binary (default bin/multiline)    CHROMIUM  (default /usr/bin/chromium)
+//   ARTIFACTS      default test-artifacts/tab            TAB_E2E_STRICT=1  bridge gaps fail the run
+//
+// What needs the bridge (see teamsapp/ports.go, Inbox) is checked when the
+// server offers it and otherwise reported as PENDING, so the suite stays green
+// while the bridge catches up; TAB_E2E_STRICT=1 makes those failures.
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, createWriteStream } from "node:fs";
+import { createRequire } from "node:module";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const require = createRequire(path.join(root, "node_modules", "noop.js"));
+const { chromium } = require("playwright-core");
+const { AxeBuilder } = require("@axe-core/playwright");
+
+const bin = process.env.MULTILINE_BIN || path.join(root, "bin/multiline");
+const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
+const out = process.env.ARTIFACTS || path.join(root, "test-artifacts/tab");
+const strict = process.env.TAB_E2E_STRICT === "1";
+const deadline = Date.now() + Number(process.env.TAB_E2E_DEADLINE_S || 420) * 1000;
+
+mkdirSync(out, { recursive: true });
+const t0 = Date.now();
+const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
+const results = { passed: [], failed: [], pending: [] };
+const figures = {};
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const p = s.address().port;
+      s.close(() => res(p));
+    });
+    s.on("error", rej);
+  });
+}
+
+// ---- the service ----
+const work = mkdtempSync(path.join(os.tmpdir(), "multiline-tab-e2e-"));
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const env = { ...process.env, MULTILINE_ADDR: `127.0.0.1:${port}`, MULTILINE_DATABASE_URL: `sqlite:${work}/multiline.db` };
+for (const k of ["WECOM_API_BASE", "WECHAT_API_BASE", "MULTILINE_PUBLIC_URL", "WECHAT_MODE"]) delete env[k];
+const serviceLog = createWriteStream(path.join(out, "service.log"));
+const service = spawn(bin, ["serve", "--dev"], { env, stdio: ["ignore", "pipe", "pipe"] });
+service.stdout.pipe(serviceLog);
+service.stderr.pipe(serviceLog);
+let serviceExit = null;
+service.on("exit", (c) => (serviceExit = c));
+
+async function waitReady() {
+  for (let i = 0; i < 100; i++) {
+    if (serviceExit !== null) throw new Error("the service exited with " + serviceExit + " (see service.log)");
+    try {
+      if ((await fetch(base + "/readyz")).ok) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error("the service did not answer /readyz within 20 s");
+}
+
+const browser = await (async () => {
+  await waitReady();
+  log("service ready on", base);
+  return chromium.launch({
+    executablePath: chromiumPath,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+})();
+
+const pageErrors = [];
+async function newContext(opts = {}) {
+  const ctx = await browser.newContext({ locale: "en-US", viewport: { width: 1280, height: 800 }, ...opts });
+  // Offline by construction: only this machine.
+  await ctx.route("**/*", (r) => {
+    const h = new URL(r.request().url()).hostname;
+    return h === "127.0.0.1" || h === "localhost" ? r.continue() : r.abort();
+  });
+  ctx.setDefaultTimeout(10000);
+  ctx.on("page", (p) => watch(p));
+  return ctx;
+}
+function watch(p) {
+  p.on("pageerror", (e) => pageErrors.push("pageerror: " + e.message));
+  p.on("console", (m) => {
+    if (m.type() !== "error") return;
+    const text = m.text();
+    if (/status of (400|404|409|413|422)/.test(text) && p.__expectErrors) return;
+    if (/Failed to load resource: net::ERR_FAILED|res\.cdn\.office\.net/.test(text)) return;
+    pageErrors.push("console: " + text);
+  });
+}
+
+async function step(name, fn) {
+  if (Date.now() > deadline) throw new Error("deadline passed before: " + name);
+  const s = Date.now();
+  try {
+    await fn();
+    results.passed.push(name);
+    log("ok  ", name, `(${((Date.now() - s) / 1000).toFixed(1)}s)`);
+  } catch (e) {
+    results.failed.push(name + ": " + (e.message || e).split("\n")[0]);
+    log("FAIL", name, "\n", e.stack || e);
+    for (const [i, p] of browser.contexts().flatMap((c) => c.pages()).entries()) await shot(p, `FAILED-${i}`).catch(() => {});
+    throw e;
+  }
+}
+
+/** bridgeCheck runs a check that needs the bridge; without it the check is PENDING. */
+async function bridgeCheck(name, need, fn) {
+  try {
+    await fn();
+    results.passed.push(name);
+    log("ok  ", name);
+  } catch (e) {
+    const msg = `${name} (needs the bridge: ${need})`;
+    if (strict) {
+      results.failed.push(msg);
+      throw e;
+    }
+    results.pending.push(msg);
+    log("PENDING", msg, "-", (e.message || String(e)).split("\n")[0]);
+  }
+}
+
+const shot = (p, name) => p.screenshot({ path: path.join(out, name + ".png") });
+
+/** axe checks a page: no serious or critical violation. */
+async function axe(p, label) {
+  // Colours are measured at rest, not halfway through a drawer's or dialog's fade-in.
+  await p.waitForFunction(() => document.getAnimations().every((a) => a.playState !== "running"), null, { timeout: 5000 }).catch(() => {});
+  // Tabster's dummy inputs (<i tabindex=0 aria-hidden data-tabster-dummy>) move
+  // focus on at once when reached; axe cannot know that (a known false positive
+  // of Fluent UI's focus management), so they are left out.
+  const r = await new AxeBuilder({ page: p }).exclude("[data-tabster-dummy]").analyze();
+  const bad = r.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  if (bad.length) {
+    const detail = bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(" ") + " " + n.html.slice(0, 120) + " " + (n.any[0]?.message || "")).join(" | ")}`).join("\n  ");
+    throw new Error(`axe, ${label}: ${bad.length} serious/critical\n  ${detail}`);
+  }
+  return r.violations.length;
+}
+
+// ---- helpers for the two sides ----
+const msgs = (p) => p.locator("[data-testid=messages]");
+const myMessage = (p, text) => msgs(p).locator("li[data-from=employee]", { has: p.locator(`[data-testid=text]:text-is(${JSON.stringify(text)})`) });
+const statusOf = async (p, text) => (await myMessage(p, text).locator("[data-testid=status]").textContent()).trim();
+
+async function send(p, text) {
+  await p.locator("[data-testid=composer-text]").fill(text);
+  await p.locator("[data-testid=composer-text]").press("Enter");
+  await myMessage(p, text).waitFor();
+}
+
+class Consumer {
+  constructor(page) {
+    this.p = page;
+  }
+  async add(name) {
+    await this.p.click("#new-consumer");
+    await this.p.fill("#new-name", name);
+    await this.p.click("#add-consumer");
+    await this.p.waitForFunction((n) => [...document.querySelectorAll("#consumer option")].some((o) => o.selected && o.textContent === n), name);
+    this.id = await this.p.inputValue("#consumer");
+    this.name = name;
+    return this;
+  }
+  async use() {
+    await this.p.selectOption("#consumer", this.id);
+  }
+  async say(text) {
+    await this.use();
+    await this.p.fill("#text", text);
+    await this.p.press("#text", "Enter");
+    await this.p.locator("#chat li[data-dir=out] .bubble", { hasText: text }).last().waitFor();
+  }
+  async open(link) {
+    await this.use();
+    await this.p.fill("#link", link);
+    await this.p.click("#open-link");
+    await this.p.locator("#chat li[data-kind=event]").last().waitFor();
+  }
+  async received(text, timeout = 10000) {
+    await this.use();
+    await this.p.locator("#chat li[data-dir=in] .bubble", { hasText: text }).first().waitFor({ timeout });
+  }
+  async receivedCount(text) {
+    await this.use();
+    return this.p.locator("#chat li[data-dir=in] .bubble", { hasText: text }).count();
+  }
+}
+
+async function advance(dev, by) {
+  await dev.click(`[data-advance="${by}"]`);
+}
+
+/** threadOf is the list item of a consumer's thread, by nickname or WeChat's short id. */
+function threadOf(p, c) {
+  return p.locator("[data-testid=thread-list] [data-thread]").filter({ hasText: new RegExp(`${c.name}|${c.id.slice(-6)}`) });
+}
+
+async function openThread(p, c) {
+  const item = threadOf(p, c);
+  await item.waitFor({ timeout: 12000 });
+  const id = await item.getAttribute("data-thread");
+  await item.click();
+  await p.locator(`[data-testid=conversation][data-thread="${id}"]`).waitFor();
+  return id;
+}
+
+async function signInNew(ctx, name) {
+  const p = await ctx.newPage();
+  await p.goto(base + "/tab/dev-login");
+  await p.fill('input[name="new_name"]', name);
+  await p.click(".new-employee button");
+  await p.waitForURL(base + "/tab/");
+  await p.locator("[data-testid=me-name]").waitFor();
+  return p;
+}
+
+let exitCode = 0;
+try {
+  const features = await (await fetch(base + "/api/v1/config")).json().then((c) => c.features);
+  log("server features", JSON.stringify(features));
+
+  const ctx = await newContext();
+  let tab;
+  await step("employee signs in with the dev sign-in; time to first render", async () => {
+    tab = await signInNew(ctx, "Joe Smith");
+    const t = await tab.evaluate(() => ({ first: window.__firstRender, nav: performance.getEntriesByType("navigation")[0]?.domContentLoadedEventEnd }));
+    // A cold load of the tab, measured again on a fresh page.
+    const fresh = await ctx.newPage();
+    await fresh.goto(base + "/tab/");
+    await fresh.locator("[data-testid=thread-list]").waitFor();
+    const cold = await fresh.evaluate(() => ({ first: window.__firstRender, inbox: performance.now() }));
+    await fresh.close();
+    figures.firstRenderMs = Math.round(cold.first);
+    figures.inboxReadyMs = Math.round(cold.inbox);
+    figures.firstRenderAfterSignInMs = Math.round(t.first);
+  });
+
+  const dctx = await newContext({ viewport: { width: 390, height: 844 } });
+  const dev = await dctx.newPage();
+  await dev.goto(base + "/dev/wechat");
+  const emiliano = await new Consumer(dev).add("Emiliano Ceballos");
+
+  let joeLink;
+  await step("my WeChat link: a QR code and a copyable link", async () => {
+    await tab.click("[data-testid=my-link]");
+    const dlg = tab.locator("[data-testid=dialog-mine]");
+    await dlg.locator("[data-testid=qr]").waitFor();
+    joeLink = await dlg.locator("[data-testid=link]").inputValue();
+    if (!/^https:\/\/work\.weixin\.qq\.com\/kf\//.test(joeLink)) throw new Error("contact link " + joeLink);
+    await shot(tab, "my-link-dialog");
+    await tab.keyboard.press("Escape");
+    await dlg.waitFor({ state: "detached" });
+  });
+
+  let t1;
+  await step("a consumer starts: through Joe's link, the welcome notice, the thread in Joe's list", async () => {
+    await emiliano.open(joeLink);
+    await emiliano.say("Joe, what's a nice movie I can go watch and relax");
+    await emiliano.received("Thank you! You can now start messaging your contact.");
+    const item = threadOf(tab, emiliano);
+    await item.waitFor({ timeout: 12000 });
+    const preview = await item.locator("[data-testid=preview]").textContent();
+    if (!preview.includes("Joe, what's a nice movie")) throw new Error("preview: " + preview);
+    await item.locator("[data-testid=needs-answer]").waitFor();
+    t1 = await openThread(tab, emiliano);
+    await msgs(tab).locator("li[data-from=consumer]", { hasText: "nice movie" }).waitFor();
+    await msgs(tab).locator("li[data-from=system][data-notice=consumer_welcome]").waitFor();
+    await tab.locator("[data-testid=window]", { hasText: /3 of 5 sends left · closes in 4[78] h/ }).waitFor();
+  });
+  await bridgeCheck("the employee's welcome notice inline", "employee notices kept in the thread as employee_note", async () => {
+    await msgs(tab).locator("li[data-from=employee_note][data-notice=employee_welcome]").waitFor({ timeout: 3000 });
+  });
+  if (!features.unread) {
+    results.pending.push("unread counts per employee (needs the bridge: Inbox.Unread and MarkRead)");
+  }
+
+  const three = ["Okay great. You should see - Extraction.", "I enjoyed watching it.", "Tell me what you think!"];
+  await step("three replies are sent; the composer says why the next one queues", async () => {
+    for (const x of three) await send(tab, x);
+    for (const x of three) {
+      await myMessage(tab, x).locator("[data-testid=status]", { hasText: "Sent" }).waitFor();
+      await emiliano.received(x);
+    }
+    await tab.locator("[data-testid=composer-hint]", { hasText: "You have reached the maximum limit of three consecutive messages" }).waitFor();
+  });
+  await bridgeCheck("the limit notice inline", "employee notices kept in the thread (limit_reached)", async () => {
+    await msgs(tab).locator("li[data-from=employee_note][data-notice=limit_reached]", { hasText: "You have reached the maximum limit of three consecutive messages" }).waitFor({ timeout: 3000 });
+  });
+
+  const fourth = "Are you still there?";
+  await step("the fourth is queued, and the consumer's on-hold notice shows inline", async () => {
+    await send(tab, fourth);
+    await myMessage(tab, fourth).locator("[data-testid=status]", { hasText: "Queued 1 of 5" }).waitFor();
+    await msgs(tab).locator("li[data-from=system][data-notice=consumer_on_hold]", { hasText: "Your contact is unable to send you any more messages" }).waitFor();
+    await emiliano.received("Your contact is unable to send you any more messages, till you respond.");
+    await threadOf(tab, emiliano).locator("[data-testid=queued]", { hasText: "Queued 1" }).waitFor();
+    await shot(tab, "conversation-limit-1280");
+  });
+
+  await step("the consumer replies and the queue flushes", async () => {
+    await emiliano.say("Will check and get back to you");
+    await msgs(tab).locator("li[data-from=consumer]", { hasText: "Will check and get back to you" }).waitFor({ timeout: 12000 });
+    await myMessage(tab, fourth).locator("[data-testid=status]", { hasText: "Sent" }).waitFor({ timeout: 12000 });
+    await emiliano.received(fourth);
+  });
+
+  const liwei = await new Consumer(dev).add("Li Wei");
+  let optLink, t2;
+  await step("an opt-in request: its QR code and link, a queued message, the consumer arriving through it", async () => {
+    await tab.click("[data-testid=new-opt-in]");
+    const dlg = tab.locator("[data-testid=dialog-optin]");
+    await dlg.locator("[data-testid=qr]").waitFor({ timeout: 12000 });
+    optLink = await dlg.locator("[data-testid=link]").inputValue();
+    await msgs(tab).locator("li[data-from=employee_note][data-notice=opt_in_sent]").count(); // shown when the bridge keeps it
+    await shot(tab, "opt-in-dialog-1280");
+    await tab.keyboard.press("Escape");
+    await dlg.waitFor({ state: "detached" });
+    t2 = await tab.locator("[data-testid=conversation]").getAttribute("data-thread");
+    await tab.locator("[data-testid=thread-status][data-status=awaiting_opt_in]").waitFor();
+    await send(tab, "Hello Li, this is Joe from Contoso.");
+    await myMessage(tab, "Hello Li, this is Joe from Contoso.").locator("[data-testid=status]", { hasText: "Queued 1 of 5" }).waitFor();
+    await tab.locator("[data-testid=link-optin] [data-testid=queued-list]", { hasText: "Hello Li" }).waitFor();
+    await liwei.open(optLink);
+    await liwei.say("Hi Joe, I got your request");
+    await tab.locator("[data-testid=thread-status][data-status=active]").waitFor({ timeout: 15000 });
+    await myMessage(tab, "Hello Li, this is Joe from Contoso.").locator("[data-testid=status]", { hasText: "Sent" }).waitFor({ timeout: 12000 });
+    await liwei.received("Hello Li, this is Joe from Contoso.");
+  });
+  await bridgeCheck("the opt-in notices inline", "employee notices kept in the thread (opt_in_sent, opted_in)", async () => {
+    await msgs(tab).locator("li[data-from=employee_note][data-notice=opted_in]", { hasText: "The contact has opted in" }).waitFor({ timeout: 3000 });
+  });
+
+  await step("attachments both ways: an image from the consumer, a file from the employee with its preview", async () => {
+    const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAKElEQVR42mNkYPjPQAxgHFWIoWHUIMqgQJRBgSiDAlEGBaIMGgUAAJ+CCPGnKzFEAAAAAElFTkSuQmCC", "base64");
+    await liwei.use();
+    await dev.setInputFiles("#file", { name: "photo.png", mimeType: "image/png", buffer: png });
+    await msgs(tab).locator("li[data-from=consumer] img").waitFor({ timeout: 12000 });
+    await tab.setInputFiles("[data-testid=file-input]", { name: "brochure.png", mimeType: "image/png", buffer: png });
+    await tab.locator("[data-testid=attachment]", { hasText: "brochure.png" }).waitFor();
+    await tab.locator("[data-testid=attachment] img").waitFor();
+    await tab.click("[data-testid=send]");
+    await msgs(tab).locator("li[data-from=employee] img[alt='brochure.png']").waitFor();
+    await liwei.p.locator("#chat li[data-dir=in][data-kind=image]").waitFor({ timeout: 12000 });
+  });
+
+  await step("deep link: ?subEntityId= opens the tab at that thread", async () => {
+    const p = await ctx.newPage();
+    await p.goto(`${base}/tab/?subEntityId=${encodeURIComponent(t1)}`);
+    await p.locator(`[data-testid=conversation][data-thread="${t1}"]`).waitFor();
+    await p.close();
+  });
+
+  await step("#LEAVE: the consumer leaves, the thread closes and the composer says why", async () => {
+    await tab.locator(`[data-testid=thread-list] [data-thread="${t2}"]`).click();
+    await liwei.use();
+    await dev.click("#leave");
+    await liwei.received("You left the conversation. Send any message to start again.", 12000);
+    await tab.locator("[data-testid=thread-status][data-status=closed]").waitFor({ timeout: 12000 });
+    await tab.locator("[data-testid=composer-hint]", { hasText: "Your contact left the conversation" }).waitFor();
+    if (!(await tab.locator("[data-testid=composer-text]").isDisabled())) throw new Error("the composer is enabled in a closed thread");
+    await shot(tab, "conversation-closed-1280");
+  });
+  await bridgeCheck("the contact-left notice inline", "employee notices kept in the thread (contact_left)", async () => {
+    await msgs(tab).locator("li[data-from=employee_note][data-notice=contact_left]").waitFor({ timeout: 3000 });
+  });
+
+  await step("the consumer comes back after #LEAVE and the thread reopens", async () => {
+    await liwei.say("I'm back: what did you want to tell me?");
+    await tab.locator("[data-testid=thread-status][data-status=active]").waitFor({ timeout: 12000 });
+  });
+  await step("leave with confirmation: both sides are told", async () => {
+    await tab.locator(`[data-testid=thread-list] [data-thread="${t2}"]`).click();
+    await tab.locator(`[data-testid=conversation][data-thread="${t2}"]`).waitFor();
+    await tab.click("[data-testid=message-menu]");
+    await tab.click("[data-testid=menu-leave]");
+    await tab.locator("[data-testid=leave-dialog]").waitFor();
+    await shot(tab, "leave-confirm-1280");
+    await tab.getByRole("button", { name: "Cancel" }).click();
+    await tab.locator("[data-testid=leave-dialog]").waitFor({ state: "detached" });
+    await tab.click("[data-testid=message-menu]");
+    await tab.click("[data-testid=menu-leave]");
+    await tab.click("[data-testid=leave-confirm]");
+    await tab.locator("[data-testid=info]", { hasText: "You left the conversation." }).waitFor();
+    await tab.locator(`[data-testid=thread-list] [data-thread="${t2}"]`).waitFor({ state: "detached" });
+    await liwei.received("Joe Smith left the conversation.", 12000);
+  });
+
+  await step("search by contact and by text; the needs-an-answer filter", async () => {
+    const search = tab.locator("[data-testid=search]");
+    await search.fill("Extraction");
+    await threadOf(tab, emiliano).waitFor();
+    await search.fill("no such words anywhere");
+    await tab.getByText("No conversation matches.").waitFor();
+    await search.fill("");
+    await threadOf(tab, emiliano).waitFor();
+    // Emiliano's "Will check and get back to you" came after Joe's last message: it needs an answer.
+    await tab.click("[data-testid=filter-needs-answer]");
+    await threadOf(tab, emiliano).locator("[data-testid=needs-answer]").waitFor();
+    await shot(tab, "inbox-needs-answer-1280");
+    await tab.getByRole("tab", { name: "All" }).click();
+    await threadOf(tab, emiliano).waitFor();
+  });
+
+  await tab.locator(`[data-testid=thread-list] [data-thread="${t1}"]`).click();
+  await tab.locator(`[data-testid=conversation][data-thread="${t1}"]`).waitFor();
+  // A colleague, added and removed: the participants change, which the 24 h reminder mentions.
+  const lctx = await newContext();
+  const lori = await signInNew(lctx, "Lori Santos");
+  await step("a colleague is added (the cap shown) and then removed", async () => {
+    await tab.click("[data-testid=message-menu]");
+    await tab.click("[data-testid=menu-add]");
+    const dlg = tab.locator("[data-testid=add-dialog]");
+    await dlg.getByText("1 of 5 participants").waitFor();
+    await dlg.locator("[data-testid=colleague-search]").fill("Lori");
+    await dlg.locator("button", { hasText: "Add" }).first().click();
+    await dlg.waitFor({ state: "detached" });
+    await tab.locator("[data-testid=details-pane] [data-testid=cap]", { hasText: "2 of 5 participants" }).waitFor();
+    await lori.locator(`[data-testid=thread-list] [data-thread="${t1}"]`).waitFor({ timeout: 12000 });
+    await shot(tab, "details-two-participants-1280");
+    await tab.locator("[data-testid=details-pane] [data-testid=remove]").first().click();
+    await tab.locator("[data-testid=details-pane] [data-testid=cap]", { hasText: "1 of 5 participants" }).waitFor();
+    await lori.locator(`[data-testid=thread-list] [data-thread="${t1}"]`).waitFor({ state: "detached", timeout: 12000 });
+  });
+
+  await step("24 h without a reply, through the simulator's clock: the reminder that names the change", async () => {
+    await advance(dev, "24h");
+    await emiliano.received("Please note: Other user(s) have been added or removed from this chat.", 15000);
+    await msgs(tab).locator("li[data-from=system][data-notice=consumer_reminder_participants_changed]").waitFor({ timeout: 12000 });
+  });
+  await bridgeCheck("the 24 h notice inline", "employee notices kept in the thread (no_response_24h)", async () => {
+    await msgs(tab).locator("li[data-from=employee_note][data-notice=no_response_24h]", { hasText: "Your contact has not responded for 24 hours" }).waitFor({ timeout: 3000 });
+  });
+
+  await step("48 h: the thread becomes inactive", async () => {
+    await advance(dev, "24h");
+    await tab.locator("[data-testid=thread-status][data-status=inactive]").waitFor({ timeout: 15000 });
+    await tab.locator("[data-testid=window]", { hasText: "Inactive" }).waitFor();
+    await shot(tab, "conversation-inactive-1280");
+  });
+  await bridgeCheck("the 48 h notice inline", "employee notices kept in the thread (inactive)", async () => {
+    await msgs(tab).locator("li[data-from=employee_note][data-notice=inactive]").waitFor({ timeout: 3000 });
+  });
+
+  await step("a message past the queue limit is not queued", async () => {
+    let n = 0;
+    let last = "";
+    for (; n < 14; n++) {
+      last = `Follow-up ${n + 1}`;
+      await send(tab, last);
+      await tab.waitForFunction((t) => {
+        const li = [...document.querySelectorAll("[data-testid=messages] li[data-from=employee]")].find((x) => x.querySelector("[data-testid=text]")?.textContent === t);
+        return li && li.dataset.status && li.dataset.status !== "sending";
+      }, last);
+      if ((await myMessage(tab, last).getAttribute("data-status")) === "not_queued") break;
+    }
+    const st = await statusOf(tab, last);
+    if (st !== "Not queued: the limit of pending messages has been reached") throw new Error(`status of "${last}": ${st}`);
+    await msgs(tab).locator("li[data-from=employee_note][data-notice=not_queued]", { hasText: "Your last message was not queued as the limit of pending messages has been reached" }).waitFor();
+    await myMessage(tab, "Follow-up " + n).waitFor();
+    const queued5 = await msgs(tab).locator("li[data-status=queued] [data-testid=status]", { hasText: "of 5" }).allTextContents();
+    if (!queued5.includes("Queued 5 of 5")) throw new Error("queued: " + queued5.join(", "));
+    await tab.locator("[data-testid=composer-hint]", { hasText: "The limit of pending messages (5) has been reached" }).waitFor();
+    await shot(tab, "conversation-not-queued-1280");
+  });
+
+  // Screens in three themes, two languages, three widths: axe and screenshots.
+  const cookies = await ctx.cookies();
+  let axeRuns = 0;
+  for (const lang of ["en-US", "zh-CN"]) {
+    for (const theme of ["default", "dark", "contrast"]) {
+      await step(`screens in ${lang}, ${theme} theme: axe finds no serious or critical violation`, async () => {
+        const c = await newContext({ locale: lang, viewport: { width: 1280, height: 800 } });
+        await c.addCookies(cookies);
+        const p = await c.newPage();
+        const tag = `${theme}-${lang === "zh-CN" ? "zh" : "en"}`;
+        await p.goto(`${base}/tab/?theme=${theme}#thread=${encodeURIComponent(t1)}`);
+        await p.locator(`[data-testid=conversation][data-thread="${t1}"] [data-testid=messages] li`).first().waitFor();
+        const got = await p.locator("[data-theme]").first().getAttribute("data-theme");
+        if (got !== theme) throw new Error("theme " + got);
+        await p.waitForTimeout(300);
+        await axe(p, "inbox and conversation, 1280");
+        axeRuns++;
+        await shot(p, `inbox-conversation-1280-${tag}`);
+        await p.click("[data-testid=my-link]");
+        await p.locator("[data-testid=dialog-mine] [data-testid=qr]").waitFor();
+        await axe(p, "my link dialog");
+        axeRuns++;
+        if (lang === "en-US") await shot(p, `my-link-dialog-${tag}`);
+        await p.keyboard.press("Escape");
+        await p.setViewportSize({ width: 768, height: 900 });
+        await p.click("[data-testid=details]");
+        await p.locator("[data-testid=details-pane]").waitFor();
+        await axe(p, "details, 768");
+        axeRuns++;
+        await shot(p, `details-768-${tag}`);
+        await p.keyboard.press("Escape");
+        await p.setViewportSize({ width: 320, height: 640 });
+        await p.locator("[data-testid=back]").waitFor();
+        const scroll = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        if (scroll > 0) throw new Error(`horizontal scroll of ${scroll}px at 320 (conversation)`);
+        await axe(p, "conversation, 320");
+        axeRuns++;
+        await shot(p, `conversation-320-${tag}`);
+        await p.click("[data-testid=back]");
+        await p.locator("[data-testid=thread-list]").waitFor();
+        const scroll2 = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        if (scroll2 > 0) throw new Error(`horizontal scroll of ${scroll2}px at 320 (list)`);
+        await axe(p, "list, 320");
+        axeRuns++;
+        await shot(p, `inbox-320-${tag}`);
+        if (lang === "en-US") {
+          await p.setViewportSize({ width: 1280, height: 800 });
+          await p.goto(`${base}/tab/admin.html?theme=${theme}`);
+          await p.locator("#p-queue_limit").waitFor();
+          await axe(p, "admin");
+          axeRuns++;
+          await shot(p, `admin-${tag}`);
+          for (const w of [1280, 320]) {
+            await p.setViewportSize({ width: w, height: 800 });
+            const sx = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+            if (sx > 0) throw new Error(`admin page scrolls sideways by ${sx}px at ${w}`);
+          }
+        }
+        await c.close();
+      });
+    }
+  }
+  figures.axeRuns = axeRuns;
+
+  await step("the system's theme outside Teams: dark and forced colours", async () => {
+    const c = await newContext({ colorScheme: "dark" });
+    await c.addCookies(cookies);
+    const p = await c.newPage();
+    await p.goto(base + "/tab/");
+    await p.locator("[data-theme=dark]").waitFor();
+    await p.emulateMedia({ forcedColors: "active" });
+    await p.locator("[data-theme=contrast]").waitFor();
+    await p.emulateMedia({ colorScheme: "light", forcedColors: "none" });
+    await p.locator("[data-theme=default]").waitFor();
+    await c.close();
+  });
+
+  await step("keyboard: the list, a thread and the Message menu are reachable, with visible focus", async () => {
+    const c = await newContext();
+    await c.addCookies(cookies);
+    const p = await c.newPage();
+    await p.goto(base + "/tab/");
+    await p.locator("[data-testid=thread-list] [data-thread]").first().waitFor();
+    let reached = false;
+    for (let i = 0; i < 25 && !reached; i++) {
+      await p.keyboard.press("Tab");
+      reached = await p.evaluate(() => !!document.activeElement?.closest("[data-testid=thread-list]"));
+    }
+    if (!reached) throw new Error("Tab never reached the thread list");
+    const outline = await p.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    if (outline === "none") throw new Error("no visible focus on a thread");
+    await p.keyboard.press("Enter");
+    await p.locator("[data-testid=conversation]").waitFor();
+    await p.locator("[data-testid=message-menu]").focus();
+    await p.keyboard.press("Enter");
+    await p.getByRole("menuitem", { name: "Leave Conversation" }).waitFor();
+    await p.keyboard.press("Escape");
+    await c.close();
+  });
+
+  await step("admin page: policy with validation, and the disabled employee's plain banner", async () => {
+    const p = await ctx.newPage();
+    p.__expectErrors = true;
+    await p.goto(base + "/tab/admin.html");
+    await p.locator("#p-queue_limit").waitFor();
+    if ((await p.inputValue("#p-queue_limit")) !== "5") throw new Error("queue limit not 5");
+    await p.fill("#p-sends_per_window", "6");
+    await p.click("[data-testid=save-policy]");
+    await p.locator("[data-testid=banner]", { hasText: "sends_per_window must be 1..5" }).waitFor();
+    await p.fill("#p-sends_per_window", "5");
+    await p.selectOption("#p-consumer_language", "zh-CN");
+    await p.click("[data-testid=save-policy]");
+    await p.locator("#saved").waitFor();
+    await p.locator("#jobs-none, #jobs").first().waitFor();
+    await p.getByRole("switch", { name: "WeChat enabled for Lori Santos" }).click();
+    await p.waitForTimeout(300);
+    await lori.reload();
+    await lori.locator("[data-testid=fatal]", { hasText: "WeChat is disabled for you. Ask your admin to enable it." }).waitFor();
+    if (await lori.locator("[data-testid=composer-text], [data-testid=new-opt-in]").count()) throw new Error("a disabled employee is offered actions");
+    await shot(lori, "disabled-employee-1280");
+    await p.close();
+  });
+
+  await step("the consumer page, phone-sized", async () => {
+    await emiliano.use();
+    await shot(dev, "dev-wechat-390");
+    await axe(dev, "/dev/wechat");
+  });
+
+  if (pageErrors.length) {
+    results.failed.push("page errors: " + pageErrors.length);
+    log("page errors:\n  " + pageErrors.join("\n  "));
+  }
+} catch (e) {
+  exitCode = 1;
+  if (!results.failed.length) results.failed.push(String(e.message || e).split("\n")[0]);
+} finally {
+  await browser.close().catch(() => {});
+  service.kill("SIGTERM");
+  await new Promise((r) => (serviceExit !== null ? r() : service.on("exit", r)));
+  rmSync(work, { recursive: true, force: true });
+}
+
+figures.seconds = Math.round((Date.now() - t0) / 1000);
+writeFileSync(path.join(out, "report.json"), JSON.stringify({ ...results, figures }, null, 2));
+for (const p of results.pending) console.log("PENDING:", p);
+console.log("figures:", JSON.stringify(figures));
+if (results.failed.length) exitCode = 1;
+console.log(`tab e2e: ${results.passed.length} passed, ${results.failed.length} failed`);
+process.exit(exitCode);

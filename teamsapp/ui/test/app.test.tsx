@@ -1,0 +1,169 @@
+import { act, cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { FluentProvider, teamsLightTheme } from "@fluentui/react-components";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { ThreadDetail, ThreadSummary } from "../src/api";
+import { setLang } from "../src/i18n";
+
+// The Teams SDK, as Teams would answer: in Teams, dark, a deep link to t1.
+const teamsState = vi.hoisted(() => ({ inTeams: true, theme: "dark", sub: "t1" as string | undefined, handler: null as null | ((t: string) => void) }));
+vi.mock("../src/teams", () => ({
+  teams: {
+    inTeams: async () => teamsState.inTeams,
+    token: async () => "sso-token",
+    context: async () => (teamsState.inTeams ? { theme: teamsState.theme, locale: "en-us", subPageId: teamsState.sub, pageId: "multiline" } : null),
+    onThemeChange: async (h: (t: string) => void) => {
+      teamsState.handler = h;
+    },
+    loaded: async () => {},
+  },
+}));
+
+import { App, wantedThread } from "../src/App";
+import { Conversation } from "../src/Conversation";
+import { Inbox } from "../src/Inbox";
+import { useMinuteTick } from "../src/hooks";
+import { useTeamsTheme } from "../src/theme";
+
+const at = "2025-06-02T10:15:00Z";
+const summary: ThreadSummary = {
+  id: "t1", consumer_name: "Emiliano Ceballos", status: "active", participants: ["Joe Smith"], last_message: "", last_at: at,
+  queued: 1, queue_limit: 5, sends_left: 0, window_end: "2025-06-04T09:27:00Z", unread: 2, needs_answer: false,
+  preview: { from: "employee", mine: true, text: "Will check and get back to you", at },
+};
+const detail: ThreadDetail = {
+  ...summary, max_participants: 5, sends_per_window: 5, employee_limit: 3, now: "2025-06-02T10:15:00Z",
+  people: [{ id: "joe", name: "Joe Smith", me: true }],
+  messages: [
+    { id: "t1-1", thread: "t1", from: "consumer", text: "Joe, what's a nice movie I can go watch and relax", status: "received", at },
+    { id: "t1-2", thread: "t1", from: "system", notice: "consumer_welcome", text: "Thank you! You can now start messaging your contact.", status: "sent", at },
+    { id: "t1-3", thread: "t1", from: "employee", author_name: "Joe Smith", text: "Okay great. You should see - Extraction.", status: "sent", at },
+    { id: "t1-4", thread: "t1", from: "employee_note", author_name: "Joe Smith", notice: "limit_reached", text: "You have reached the maximum limit of three consecutive messages without a response from your contact.", status: "", at },
+    { id: "t1-5", thread: "t1", from: "employee", author_name: "Joe Smith", text: "Will check and get back to you", status: "queued", position: 2, at },
+  ],
+};
+
+function mockFetch() {
+  const calls: string[] = [];
+  globalThis.fetch = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = String(input);
+    calls.push((init?.method || "GET") + " " + url + " " + ((init?.headers as Record<string, string>)?.Authorization || ""));
+    const json = (v: unknown, status = 200) => new Response(v === null ? null : JSON.stringify(v), { status, headers: { "Content-Type": "application/json" } });
+    if (url === "/api/v1/config") return json({ dev: false, sso: true, features: { unread: true, search: "full" } });
+    if (url === "/api/v1/me") return json({ id: "joe", name: "Joe Smith", admin: false, dev: false, contact_link: "https://work.weixin.qq.com/kf/kfc1" });
+    if (url.startsWith("/api/v1/threads/t1/read")) return new Response(null, { status: 204 });
+    if (url.startsWith("/api/v1/threads/t1")) return json(detail);
+    if (url.startsWith("/api/v1/threads")) return json([summary]);
+    if (url === "/api/v1/events/ticket") return json({ ticket: "x" });
+    return json({ error: "not found" }, 404);
+  }) as typeof fetch;
+  return calls;
+}
+
+describe("the tab", () => {
+  beforeEach(() => {
+    setLang("en");
+    teamsState.inTeams = true;
+    teamsState.sub = "t1";
+  });
+  afterEach(() => {
+    cleanup();
+    vi.useRealTimers();
+  });
+
+  it("signs in with the Teams token and opens the thread a deep link names", async () => {
+    const calls = mockFetch();
+    render(
+      <FluentProvider theme={teamsLightTheme}>
+        <App deepLink={async () => teamsState.sub} />
+      </FluentProvider>,
+    );
+    await screen.findByTestId("conversation");
+    expect(screen.getByTestId("thread-name").textContent).toBe("Emiliano Ceballos");
+    expect(calls.some((c) => c.startsWith("GET /api/v1/threads/t1 Bearer sso-token"))).toBe(true);
+    // Both sides' bubbles, the automatic messages to the contact and to the employee, each message's status.
+    expect(document.querySelector('li[data-from="consumer"]')?.textContent).toContain("nice movie");
+    expect(document.querySelector('li[data-from="system"]')?.textContent).toContain("Automatic message to the contact");
+    expect(document.querySelector('li[data-from="employee_note"]')?.textContent).toContain("Automatic message to you");
+    expect([...document.querySelectorAll("[data-testid=status]")].map((e) => e.textContent)).toEqual(["Sent", "Queued 2 of 5"]);
+    expect(screen.getByTestId("composer-hint").textContent).toContain("queued (2 of 5)");
+    // Seen: the read mark moves to the last message.
+    await waitFor(() => expect(calls.some((c) => c.startsWith("POST /api/v1/threads/t1/read"))).toBe(true));
+  });
+
+  it("reads the thread from ?subEntityId= or #thread= outside Teams", () => {
+    expect(wantedThread(undefined, { search: "?subEntityId=t9", hash: "" })).toBe("t9");
+    expect(wantedThread(undefined, { search: "", hash: "#thread=t7" })).toBe("t7");
+    expect(wantedThread("t3", { search: "?subEntityId=t9", hash: "" })).toBe("t3");
+  });
+
+  it("lists threads with the preview, You:, unread count and badges", () => {
+    render(
+      <FluentProvider theme={teamsLightTheme}>
+        <Inbox threads={[summary, { ...summary, id: "t2", consumer_name: "Li Wei", status: "awaiting_opt_in", queued: 0, unread: 0, preview: undefined }]} current="t1" query="" needsAnswer={false} unreadKept recentSearch={false} onQuery={() => {}} onNeedsAnswer={() => {}} onOpen={() => {}} />
+      </FluentProvider>,
+    );
+    const items = document.querySelectorAll("[data-thread]");
+    expect(items[0].querySelector("[data-testid=preview]")?.textContent).toBe("You: Will check and get back to you");
+    expect(items[0].textContent).toContain("2 unread");
+    expect(items[0].querySelector("[data-testid=queued]")?.textContent).toBe("Queued 1");
+    expect(items[1].textContent).toContain("Waiting for opt-in");
+    expect(items[0].querySelector("svg[aria-label=WeChat]")).not.toBeNull();
+  });
+
+  it("counts the window down every minute", async () => {
+    vi.useFakeTimers({ now: Date.parse("2025-06-02T10:15:00Z") });
+    function Live() {
+      const tick = useMinuteTick();
+      return <Conversation th={{ ...detail, sends_left: 3, queued: 0 }} meName="Joe Smith" serverOffset={0} tick={tick} narrow={false} showDetailsButton onBack={() => {}} onDetails={() => {}} onAddColleague={() => {}} onLeave={() => {}} onSend={async () => true} onSeen={() => {}} />;
+    }
+    render(
+      <FluentProvider theme={teamsLightTheme}>
+        <Live />
+      </FluentProvider>,
+    );
+    expect(screen.getByTestId("window").textContent).toBe("3 of 5 sends left · closes in 47 h 12 min");
+    await act(async () => {
+      vi.advanceTimersByTime(60000);
+    });
+    expect(screen.getByTestId("window").textContent).toBe("3 of 5 sends left · closes in 47 h 11 min");
+    await act(async () => {
+      vi.advanceTimersByTime(45 * 3600 * 1000 + 11 * 60000);
+    });
+    expect(screen.getByTestId("window").querySelector("[data-urgent]")).not.toBeNull();
+  });
+
+  it("asks before leaving, from the Message menu", async () => {
+    const onLeave = vi.fn();
+    render(
+      <FluentProvider theme={teamsLightTheme}>
+        <Conversation th={detail} meName="Joe Smith" serverOffset={0} tick={Date.now()} narrow={false} showDetailsButton onBack={() => {}} onDetails={() => {}} onAddColleague={() => {}} onLeave={onLeave} onSend={async () => true} onSeen={() => {}} />
+      </FluentProvider>,
+    );
+    fireEvent.click(screen.getByRole("button", { name: "Message menu" }));
+    fireEvent.click(await screen.findByRole("menuitem", { name: "Leave Conversation" }));
+    expect(onLeave).toHaveBeenCalledOnce();
+  });
+
+  it("follows Teams' theme and its changes", async () => {
+    teamsState.theme = "dark";
+    function Probe() {
+      return <span data-testid="theme">{useTeamsTheme()}</span>;
+    }
+    render(<Probe />);
+    await waitFor(() => expect(screen.getByTestId("theme").textContent).toBe("dark"));
+    await act(async () => teamsState.handler?.("contrast"));
+    expect(screen.getByTestId("theme").textContent).toBe("contrast");
+  });
+
+  it("follows the system outside Teams", async () => {
+    teamsState.inTeams = false;
+    const { setMedia } = await import("./setup");
+    setMedia("(prefers-color-scheme: dark)", true);
+    function Probe() {
+      return <span data-testid="theme">{useTeamsTheme()}</span>;
+    }
+    render(<Probe />);
+    expect(screen.getByTestId("theme").textContent).toBe("dark");
+    setMedia("(prefers-color-scheme: dark)", false);
+  });
+});
