@@ -141,9 +141,16 @@ func (s *Service) applyActs(ctx context.Context, tx Tx, c Company, rec *ThreadRe
 	if err := tx.SaveThread(ctx, *rec); err != nil {
 		return nil, err
 	}
+	seq := rec.Seq
 	for _, a := range acts {
 		if err := s.carryOut(ctx, tx, c, rec, a, now); err != nil {
 			return nil, fmt.Errorf("bridge: %T: %w", a, err)
+		}
+	}
+	if rec.Seq != seq {
+		// Notes kept for employees took sequence numbers of the thread.
+		if err := tx.SaveThread(ctx, *rec); err != nil {
+			return nil, err
 		}
 	}
 	return acts, s.audit(ctx, tx, rec.ID, ev, acts, now)
@@ -276,6 +283,9 @@ func (s *Service) carryOut(ctx context.Context, tx Tx, c Company, rec *ThreadRec
 		return nil
 	case NotifyEmployees:
 		for _, e := range a.To {
+			if err := s.keepNote(ctx, tx, c, rec, e, a, now); err != nil {
+				return err
+			}
 			if err := s.enqueue(ctx, tx, teamsLane(e), JobDeliver,
 				deliverJob{Employee: e, Kind: DeliverNotice, Thread: rec.ID, Notice: a.Notice, Params: a.Params}, now); err != nil {
 				return err
@@ -362,4 +372,26 @@ func threadOf(m MessageID) (ThreadID, bool) {
 		return "", false
 	}
 	return ThreadID(m[:i]), true
+}
+
+// keepNote records a notice to an employee in the thread, as they read it (in
+// their Teams language), so the tab shows it inline where it happened, as the
+// guide's conversation view does. Only that employee sees it.
+func (s *Service) keepNote(ctx context.Context, tx Tx, c Company, rec *ThreadRecord, e EmployeeID, a NotifyEmployees, now time.Time) error {
+	emp, err := tx.Employee(ctx, e)
+	if errors.Is(err, ErrUnknownEmployee) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	names, err := s.names(ctx, tx, a.Params)
+	if err != nil {
+		return err
+	}
+	text := Render(c.Overrides, a.Notice, ParseLanguage(emp.Locale), a.Params, names)
+	rec.Seq++
+	return tx.InsertMessage(ctx, MessageRecord{ID: MessageIDFor(rec.ID, rec.Seq), Thread: rec.ID, Seq: rec.Seq,
+		From: ToEmployee, Author: e, Notice: a.Notice, Text: text, Body: Content{Text: text},
+		Status: StatusReceived, At: now, UpdatedAt: now})
 }

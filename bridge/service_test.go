@@ -240,8 +240,13 @@ func TestServiceConversation(t *testing.T) {
 	if th.Status != bridge.StatusActive || th.Participants[0] != "Alice" {
 		t.Fatalf("thread %+v", th)
 	}
-	if full, err := f.svc.Thread(ctx, alice, th.ID); err != nil || len(full.Messages) != 2 || full.Messages[0].Text != "Hello, is anyone there?" {
+	full, err := f.svc.Thread(ctx, alice, th.ID)
+	if err != nil || len(full.Messages) != 3 || full.Messages[0].Text != "Hello, is anyone there?" {
 		t.Fatalf("history (the retry must not add a message): %+v %v", full.Messages, err)
+	}
+	// The employee's own automatic message is kept inline, where it happened.
+	if n := full.Messages[2]; n.From != bridge.ToEmployee || n.Notice != bridge.NoticeEmployeeWelcome || !strings.HasPrefix(n.Text, "Please note, WeChat allows you") {
+		t.Errorf("employee welcome not kept in the thread: %+v", n)
 	}
 	if got := f.wechat.inbox("c1"); len(got) != 1 || !strings.HasPrefix(got[0], "Thank you! You can now start messaging") {
 		t.Fatalf("consumer received %q", got)
@@ -265,7 +270,7 @@ func TestServiceConversation(t *testing.T) {
 	if views[3].Status != bridge.StatusQueued || views[3].Position != 1 || views[4].Position != 2 {
 		t.Errorf("queued views %+v", views[3:])
 	}
-	full, err := f.svc.Thread(ctx, alice, th.ID)
+	full, err = f.svc.Thread(ctx, alice, th.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,7 +370,12 @@ func TestServiceWindowClosedByWeChat(t *testing.T) {
 	}
 	f.drain()
 	full, _ := f.svc.Thread(context.Background(), alice, th.ID)
-	last := full.Messages[len(full.Messages)-1]
+	var last bridge.MessageView
+	for _, m := range full.Messages {
+		if m.From == bridge.FromEmployee {
+			last = m
+		}
+	}
 	if last.Text != "one" || last.Status != bridge.StatusQueued {
 		t.Fatalf("refused message must be queued again: %+v", last)
 	}

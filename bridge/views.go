@@ -51,7 +51,9 @@ func (s *Service) summary(ctx context.Context, tx Tx, c Company, rec ThreadRecor
 	for _, e := range emps {
 		sum.Participants = append(sum.Participants, e.Name)
 	}
-	limit := 1
+	// A list shows the last message that is not a note kept for an employee;
+	// notes come in bursts of a few per event.
+	limit := 8
 	if history {
 		limit = historyLimit
 	}
@@ -60,15 +62,15 @@ func (s *Service) summary(ctx context.Context, tx Tx, c Company, rec ThreadRecor
 		return sum, err
 	}
 	for _, m := range msgs {
-		if m.From == ToEmployee && m.Author != viewer {
+		if m.From == ToEmployee && (m.Author != viewer || !history) {
 			continue
 		}
-		v, err := s.view(ctx, tx, m)
-		if err != nil {
-			return sum, err
-		}
-		sum.LastMessage, sum.LastAt = v.Text, v.At
+		sum.LastMessage, sum.LastAt = m.Text, m.At
 		if history {
+			v, err := s.view(ctx, tx, m)
+			if err != nil {
+				return sum, err
+			}
 			sum.Messages = append(sum.Messages, v)
 		}
 	}

@@ -102,7 +102,9 @@ func (a *application) wire(ctx context.Context) error {
 	opts := wechat.ClientOptions{Tokens: wechat.NewSharedTokenCache(a.db), Now: a.now,
 		HTTPClient: wechat.NewHTTPClient(wechat.HTTPOptions{Timeout: wechatTimeout})}
 	side := wechat.SideConfig{Media: a.db, Logger: a.log}
-	cb := wechat.CallbackConfig{Now: a.now, Logger: a.log}
+	// A callback's signed timestamp is WeChat's wall clock, even when local mode's
+	// simulator has fast-forwarded the service's clock.
+	cb := wechat.CallbackConfig{Now: time.Now, Logger: a.log}
 	switch cfg.WeChatMode {
 	case "official-account":
 		opts.BaseURL = oaBase
