@@ -15,8 +15,14 @@ package main
 // item 1 with each target as "met" or the exact gap, next to a baseline measured
 // in the same run (a tiny Go client doing the bare sync_msg + send_msg loop
 // against its own copy of the fake, and, for Teams, the exact ceiling that
-// Teams' limits allow for the deliveries the service made). It never fails on a
-// figure: only when the burst could not be run at all.
+// Teams' limits allow for the deliveries the service made). It also prints what
+// explains the figures: new TCP connections to each fake, the CPU that the
+// service, PostgreSQL and the rest of the machine used (these machines are
+// shared and noisy), PostgreSQL deadlocks (in a database of the run's own, so
+// that nobody else's count), how long each Teams request went after Teams'
+// limits allowed it, the service's warnings by kind, the job-queue families of
+// its /metrics, and a goroutine dump's summary (SIGQUIT at the end). It never
+// fails on a figure: only when the burst could not be run at all.
 //
 //	make bench                      # or:
 //	go test -run '^$' -bench Burst -benchtime 1x -timeout 30m ./cmd/multiline/
@@ -37,6 +43,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -96,7 +103,7 @@ func BenchmarkBurst(b *testing.B) {
 				runBurst(b, bin, "sqlite", "sqlite:"+filepath.Join(b.TempDir(), "burst.db"))
 			})
 		case "postgres":
-			b.Run("postgres", func(b *testing.B) { runBurst(b, bin, "postgres", pgtest.Schema(b)) })
+			b.Run("postgres", func(b *testing.B) { runBurst(b, bin, "postgres", burstDatabase(b)) })
 		default:
 			b.Fatalf("BURST_BACKENDS: unknown backend %q", be)
 		}
@@ -197,10 +204,11 @@ type wxRecorder struct {
 	pulledAt  map[string]time.Time
 	syncCalls int
 	sends     []burstSend
+	welcomed  map[string]time.Time // consumer → first welcome WeChat accepted
 }
 
 func newWxRecorder(next http.Handler) *wxRecorder {
-	return &wxRecorder{next: next, pulledAt: map[string]time.Time{}}
+	return &wxRecorder{next: next, pulledAt: map[string]time.Time{}, welcomed: map[string]time.Time{}}
 }
 
 func (r *wxRecorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -239,7 +247,17 @@ func (r *wxRecorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		} `json:"text"`
 	}
 	_ = json.Unmarshal(body, &in)
-	r.sends = append(r.sends, burstSend{at: now, to: in.ToUser, welcome: strings.HasPrefix(in.Text.Content, burstWelcomePrefix), errcode: out.Errcode})
+	s := burstSend{at: now, to: in.ToUser, welcome: strings.HasPrefix(in.Text.Content, burstWelcomePrefix), errcode: out.Errcode}
+	r.sends = append(r.sends, s)
+	if _, dup := r.welcomed[s.to]; s.welcome && s.errcode == 0 && !dup {
+		r.welcomed[s.to] = now
+	}
+}
+
+func (r *wxRecorder) welcomeCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.welcomed)
 }
 
 func (r *wxRecorder) pulled(id string) (time.Time, bool) {
@@ -253,13 +271,9 @@ func (r *wxRecorder) pulled(id string) (time.Time, bool) {
 func (r *wxRecorder) welcomes() map[string]time.Time {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := map[string]time.Time{}
-	for _, s := range r.sends {
-		if s.welcome && s.errcode == 0 {
-			if _, dup := out[s.to]; !dup {
-				out[s.to] = s.at
-			}
-		}
+	out := make(map[string]time.Time, len(r.welcomed))
+	for k, v := range r.welcomed {
+		out[k] = v
 	}
 	return out
 }
@@ -375,18 +389,97 @@ func (p *burstProc) log() string {
 
 // cpu is the process's user+system CPU time so far.
 func (p *burstProc) cpu() time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	_, d := procCPU(strconv.Itoa(p.cmd.Process.Pid))
+	return d
+}
+
+// cpuSample is CPU time used so far: by the service, by this process (the fakes
+// and the benchmark) and by the whole machine (PostgreSQL and anything else
+// running too), with the machine's total capacity.
+type cpuSample struct {
+	at                                   time.Time
+	svc, self, pg, busy, steal, capacity time.Duration
+}
+
+// procCPU is a process's user+system CPU time from /proc/PID/stat, and its name.
+func procCPU(pid string) (string, time.Duration) {
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
 	if err != nil {
-		return 0
+		return "", 0
 	}
 	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	open, closing := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if open < 0 || closing < open {
+		return "", 0
+	}
+	f := strings.Fields(s[closing+1:])
 	if len(f) < 13 {
-		return 0
+		return "", 0
 	}
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+	return s[open+1 : closing], time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+}
+
+// postgresCPU is the CPU time of the PostgreSQL backends connected to database
+// db now (their command line names it: "postgres: USER DB HOST(PORT) STATE").
+func postgresCPU(db string) time.Duration {
+	if db == "" {
+		return 0
+	}
+	ents, _ := os.ReadDir("/proc")
+	var total time.Duration
+	for _, e := range ents {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil || !strings.HasPrefix(string(cmdline), "postgres: ") || !strings.Contains(string(cmdline), " "+db+" ") {
+			continue
+		}
+		if name, d := procCPU(e.Name()); name == "postgres" {
+			total += d
+		}
+	}
+	return total
+}
+
+func sampleCPU(p *burstProc, db string) cpuSample {
+	s := cpuSample{at: time.Now(), svc: p.cpu(), self: selfCPU(), pg: postgresCPU(db)}
+	if b, err := os.ReadFile("/proc/stat"); err == nil {
+		line, _, _ := strings.Cut(string(b), "\n")
+		f := strings.Fields(line)
+		// user nice system idle iowait irq softirq steal guest guest_nice
+		var busy, idle, steal int64
+		for i, v := range f[1:] {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			switch i {
+			case 0, 1, 2, 5, 6:
+				busy += n
+			case 3, 4:
+				idle += n
+			case 7:
+				steal += n // taken by the hypervisor: the noise of these machines
+			}
+		}
+		tick := 10 * time.Millisecond
+		s.busy, s.steal, s.capacity = time.Duration(busy)*tick, time.Duration(steal)*tick, time.Duration(busy+idle+steal)*tick
+	}
+	return s
+}
+
+func cpuUse(a, b cpuSample) string {
+	wall := b.at.Sub(a.at).Seconds()
+	capacity := (b.capacity - a.capacity).Seconds()
+	if wall <= 0 || capacity <= 0 {
+		return "n/a"
+	}
+	busy := (b.busy - a.busy).Seconds()
+	svc, self := (b.svc - a.svc).Seconds(), (b.self - a.self).Seconds()
+	pg := max(0, (b.pg - a.pg).Seconds()) // backends that ended meanwhile are missing
+	steal := (b.steal - a.steal).Seconds()
+	return fmt.Sprintf("%.1f s wall; CPU: service %.1f s (%.2f cores), PostgreSQL (its backends) %.1f s, fakes and benchmark %.1f s, other processes on the machine %.1f s; the machine (%d cores) was %.0f%% busy, %.0f%% stolen by the hypervisor",
+		wall, svc, svc/wall, pg, self, max(0, busy-svc-self-pg), runtime.NumCPU(), 100*busy/capacity, 100*steal/capacity)
 }
 
 func selfCPU() time.Duration {
@@ -412,17 +505,71 @@ func burstActivity(bfURL, typ string, i int, extra map[string]any) map[string]an
 	return a
 }
 
-func pgDeadlocks(url string) (int64, bool) {
-	db, err := sql.Open("pgx", url)
+// burstDatabase creates a PostgreSQL database of the burst's own on the test
+// server (pgtest.URL) and drops it afterwards. A database rather than only a
+// schema, so that pg_stat_database counts this run's deadlocks and nobody else's.
+func burstDatabase(b *testing.B) string {
+	base := pgtest.URL(b)
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		b.Fatal(err)
+	}
+	name := fmt.Sprintf("burst_%d", time.Now().UnixNano())
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		admin.Close()
+		b.Fatalf("PostgreSQL at %s is needed (set MULTILINE_SKIP_POSTGRES=1 to skip): %v", base, err)
+	}
+	b.Cleanup(func() {
+		defer admin.Close()
+		admin.Exec("DROP DATABASE " + name + " WITH (FORCE)")
+	})
+	u, err := neturl.Parse(base)
+	if err != nil {
+		b.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// pgDeadlocks reads pg_stat_database.deadlocks of the database at dbURL, once
+// no backend is connected to it (a backend reports its deadlocks at its next
+// statistics flush, at the latest when it exits).
+func pgDeadlocks(dbURL string) (int64, bool) {
+	u, err := neturl.Parse(dbURL)
+	if err != nil {
+		return 0, false
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	u.Path = "/postgres"
+	db, err := sql.Open("pgx", u.String())
 	if err != nil {
 		return 0, false
 	}
 	defer db.Close()
-	var n int64
-	if err := db.QueryRow("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()").Scan(&n); err != nil {
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
 		return 0, false
 	}
-	return n, true
+	defer conn.Close()
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		var n int
+		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM pg_stat_activity WHERE datname = $1", name).Scan(&n); err != nil {
+			return 0, false
+		}
+		if n == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var d int64
+	if _, err := conn.ExecContext(ctx, "SELECT pg_stat_clear_snapshot()"); err != nil {
+		return 0, false
+	}
+	if err := conn.QueryRowContext(ctx, "SELECT deadlocks FROM pg_stat_database WHERE datname = $1", name).Scan(&d); err != nil {
+		return 0, false
+	}
+	return d, true
 }
 
 // ---- the run ----
@@ -538,12 +685,15 @@ func runBurst(b *testing.B, bin, backend, dbURL string) {
 			lastID = id
 		}
 	}
-	deadlocks0, pgOK := int64(0), false
-	if backend == "postgres" {
-		deadlocks0, pgOK = pgDeadlocks(dbURL)
+	pgOK := backend == "postgres" // the database is the run's own: it starts with no deadlocks
+	pgName := ""
+	if u, err := neturl.Parse(dbURL); err == nil && pgOK {
+		pgName = strings.TrimPrefix(u.Path, "/")
 	}
 	throttled0 := conn.Throttled()
-	cpu0, self0 := proc.cpu(), selfCPU()
+	c0 := sampleCPU(proc, pgName)
+	var cWelcomed cpuSample
+	welcomedAll := false
 
 	// Drain: until every welcome went out, the late message was pulled and every
 	// consumer message reached Teams, or until the cap.
@@ -556,6 +706,9 @@ func runBurst(b *testing.B, bin, backend, dbURL string) {
 	want := burstConsumers*burstPerConsumer + 1
 	for time.Since(t0) < capD {
 		time.Sleep(50 * time.Millisecond)
+		if !welcomedAll && wxRec.welcomeCount() >= burstConsumers {
+			welcomedAll, cWelcomed = true, sampleCPU(proc, pgName)
+		}
 		if backlogAt.IsZero() {
 			backlogAt, _ = wxRec.pulled(lastID)
 		}
@@ -579,7 +732,7 @@ func runBurst(b *testing.B, bin, backend, dbURL string) {
 		if _, ok := wxRec.pulled(lateIDv); !ok {
 			continue
 		}
-		if len(wxRec.welcomes()) >= burstConsumers && teamsRec.count() >= want {
+		if welcomedAll && teamsRec.count() >= want {
 			drained = true
 			break
 		}
@@ -591,14 +744,13 @@ func runBurst(b *testing.B, bin, backend, dbURL string) {
 		case <-time.After(6 * time.Second):
 		}
 	}
-	cpuSvc, cpuSelf := proc.cpu()-cpu0, selfCPU()-self0
+	cEnd := sampleCPU(proc, pgName)
 	wall := end.Sub(t0)
 	metricsText := burstScrape(proc)
 	proc.dumpStacks()
-	var deadlocks1 int64
+	var deadlocks int64
 	if pgOK {
-		time.Sleep(time.Second) // the killed backends flush their statistics on exit
-		deadlocks1, pgOK = pgDeadlocks(dbURL)
+		deadlocks, pgOK = pgDeadlocks(dbURL) // after the process ended: its backends flushed their statistics
 	}
 
 	// ---- figures ----
@@ -681,6 +833,8 @@ func runBurst(b *testing.B, bin, backend, dbURL string) {
 			steady = float64(len(welTimes)-1) / d.Seconds()
 		}
 	}
+	short := func(v string) string { v, _, _ = strings.Cut(v, " ("); return strings.TrimSuffix(v, ",") }
+	summary := []string{"welcomes " + short(verdict)}
 	pr("welcomes to WeChat: %.1f/s (%d sent, first %.2f s and last %.2f s after the callback; %.1f/s between first and last) | baseline %.0f/s, ratio %.3f | target >= %.0f/s: %s",
 		f.welcomeRate, f.welcomes, f.firstWelcome.Seconds(), f.welcomeSpan.Seconds(), steady, base.welcomeRate, ratio(f.welcomeRate, base.welcomeRate), burstWelcomeTarget, verdict)
 	pr("  kf calls: %d sync_msg, %d send_msg (errors by errcode: %v); backlog of %d pulled %.2f s after the callback (baseline %.3f s)",
@@ -702,6 +856,7 @@ func runBurst(b *testing.B, bin, backend, dbURL string) {
 	if f.lateLatency >= 0 {
 		lat = fmt.Sprintf("%.3f s", f.lateLatency.Seconds())
 	}
+	summary = append(summary, "new message pulled "+short(verdict))
 	pr("new consumer message sent 1 s after the backlog was pulled: pulled after %s | baseline %.3f s, ratio %s | target <= %s: %s",
 		lat, base.lateLatency.Seconds(), ratioDur(f.lateLatency, base.lateLatency), burstLateTarget, verdict)
 	if lateToTeams >= 0 {
@@ -720,10 +875,20 @@ func runBurst(b *testing.B, bin, backend, dbURL string) {
 	case tm.efficiency < burstTeamsAtCeil:
 		verdict = fmt.Sprintf("GAP: %.1f req/s short of the ceiling (%.0f%% of it; %.0f%% counts as at it)", tm.ceilingRate-tm.rate, 100*tm.efficiency, 100*burstTeamsAtCeil)
 	}
+	summary = append(summary, "Teams "+short(verdict))
 	pr("Teams deliveries: %.1f req/s (%d accepted: %d posts, %d updates, %d other; %d conversations; from %.2f s to %.2f s after the callback) | ceiling for this load %.1f req/s (%s), ratio %.2f | 429s: %d | target at the ceiling with 0 × 429: %s",
 		tm.rate, tm.requests, tm.posts, tm.updates, tm.requests-tm.posts-tm.updates, tm.convs, tm.start.Seconds(), tm.end.Seconds(), tm.ceilingRate, tm.ceilingHow, tm.efficiency, tm.throttled, verdict)
 	pr("  busiest conversation: %d in 1 s (limit 7), %d in 2 s (8), %d in 30 s (60), %d in 1 h (1800); tenant: %d in 1 s (limit 50)",
 		tm.peak[0], tm.peak[1], tm.peak[2], tm.peak[3], tm.tenantPeak)
+	if len(tm.slack) > 0 {
+		var total time.Duration
+		for _, d := range tm.slack {
+			total += d
+		}
+		pr("  each request went after Teams' limits allowed it by: p50 %s, p90 %s, p99 %s; summed per conversation %.1f s on average",
+			pct(tm.slack, 0.5).Round(time.Millisecond), pct(tm.slack, 0.9).Round(time.Millisecond), pct(tm.slack, 0.99).Round(time.Millisecond),
+			total.Seconds()/float64(max(tm.convs, 1)))
+	}
 	if len(toTeams) > 0 {
 		pr("  consumer messages in Teams: %d of %d; after the callback p50 %.1f s, p90 %.1f s, max %.1f s",
 			len(toTeams), want, pct(toTeams, 0.5).Seconds(), pct(toTeams, 0.9).Seconds(), pct(toTeams, 1).Seconds())
@@ -732,12 +897,14 @@ func runBurst(b *testing.B, bin, backend, dbURL string) {
 	// 4. connections and CPU
 	pr("new TCP connections during the burst: %d to WeCom, %d to the Bot Connector | baseline tiny client: %d to WeCom (%d senders), ratio %.1f",
 		f.newConnsWx, f.newConnsTeams, base.newConns, burstBaselineSends, ratio(float64(f.newConnsWx), float64(base.newConns)))
-	pr("CPU during the burst: service %.1f s, fakes and this benchmark %.1f s, in %.1f s wall on %d cores: the machine was %.0f%% idle",
-		cpuSvc.Seconds(), cpuSelf.Seconds(), wall.Seconds(), runtime.NumCPU(),
-		100*(1-(cpuSvc+cpuSelf).Seconds()/(wall.Seconds()*float64(runtime.NumCPU()))))
+	if welcomedAll {
+		pr("CPU from the callback to the last welcome: %s", cpuUse(c0, cWelcomed))
+		pr("CPU from the last welcome to the end: %s", cpuUse(cWelcomed, cEnd))
+	}
+	pr("CPU during the whole burst: %s", cpuUse(c0, cEnd))
 	if backend == "postgres" {
 		if pgOK {
-			pr("PostgreSQL deadlocks during the burst (pg_stat_database, the whole database: other tests running on it count too): %d", deadlocks1-deadlocks0)
+			pr("PostgreSQL deadlocks in the run's own database (pg_stat_database): %d | target (issue 10, item 2): 0: %s", deadlocks, map[bool]string{true: "met", false: "GAP"}[deadlocks == 0])
 		} else {
 			pr("PostgreSQL deadlocks: could not read pg_stat_database")
 		}
@@ -755,6 +922,8 @@ func runBurst(b *testing.B, bin, backend, dbURL string) {
 	if os.Getenv("BURST_LOG_DIR") != "" {
 		pr("service log: %s", logPath)
 	}
+
+	pr("item 1's targets: %s", strings.Join(summary, "; "))
 
 	b.ReportMetric(f.welcomeRate, "welcomes/s")
 	b.ReportMetric(ratio(f.welcomeRate, base.welcomeRate), "welcomes/baseline")
@@ -800,6 +969,9 @@ type teamsFigures struct {
 	throttled                       int
 	peak                            [4]int // busiest conversation, per window of fakeconnector.ConversationLimits
 	tenantPeak                      int
+	// slack is, for each accepted request to a conversation, how long after
+	// Teams' limits (its conversation's and the tenant's) first allowed it it went.
+	slack []time.Duration
 }
 
 // burstTeams sums up the requests Teams accepted after t0 and compares them with
@@ -853,6 +1025,32 @@ func burstTeams(reqs []fakeconnector.Request, t0, end time.Time, drained bool) t
 		}
 	}
 	tf.tenantPeak = maxInWindow(tenant, time.Second)
+	convHist := map[string][]time.Time{}
+	var tenHist []time.Time
+	for _, r := range reqs {
+		if r.Status/100 != 2 || r.Op == "attachment" {
+			continue
+		}
+		if r.Conversation != "" && !r.At.Before(first) {
+			h := convHist[r.Conversation]
+			var e time.Time
+			if len(h) == 0 || h[len(h)-1].Before(first) {
+				e = time.Time{} // its first request of the burst: nothing was waiting before
+			} else {
+				e = earliest(h, fakeconnector.ConversationLimits, h[len(h)-1])
+			}
+			if u := earliest(tenHist, fakeconnector.TenantLimits, time.Time{}); u.After(e) {
+				e = u
+			}
+			if len(h) > 0 && !h[len(h)-1].Before(first) {
+				tf.slack = append(tf.slack, max(0, r.At.Sub(e)))
+			}
+		}
+		if r.Conversation != "" {
+			convHist[r.Conversation] = append(convHist[r.Conversation], r.At)
+		}
+		tenHist = append(tenHist, r.At)
+	}
 	if span <= 0 {
 		return tf
 	}
@@ -971,6 +1169,7 @@ var (
 	burstMsgRE  = regexp.MustCompile(`\bmsg=("(?:[^"\\]|\\.)*"|\S+)`)
 	burstKindRE = regexp.MustCompile(`\bkind=(\S+)`)
 	burstErrRE  = regexp.MustCompile(`\berr=("(?:[^"\\]|\\.)*"|\S+)`)
+	burstNumRE  = regexp.MustCompile(`[0-9]+(?:\.[0-9]+)?(?:ns|µs|ms|s|m|h)?`)
 )
 
 // burstLogSummary counts the service's warnings and errors by message and job kind.
@@ -995,7 +1194,7 @@ func burstLogSummary(log string, n int) []string {
 			key += " kind=" + m[1]
 		}
 		if m := burstErrRE.FindStringSubmatch(line); m != nil {
-			e := strings.Trim(m[1], `"`)
+			e := burstNumRE.ReplaceAllString(strings.Trim(m[1], `"`), "N")
 			if len(e) > 90 {
 				e = e[:90] + "…"
 			}
@@ -1134,8 +1333,7 @@ func burstBaseline(b *testing.B, fcfg fakewechat.Config) burstBase {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rec := newWxRecorder(fake)
-	wx, conns := burstServer(rec)
+	wx, conns := burstServer(fake)
 	defer wx.Close()
 	notify := make(chan struct{}, 1)
 	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -1207,20 +1405,21 @@ func burstBaseline(b *testing.B, fcfg fakewechat.Config) burstBase {
 		}()
 	}
 	cursor := ""
-	pull := func(onNew func(string)) {
+	pull := func(onNew func(user, msgID string)) {
 		for {
 			var page struct {
 				NextCursor string `json:"next_cursor"`
 				HasMore    int    `json:"has_more"`
 				MsgList    []struct {
-					User string `json:"external_userid"`
+					User  string `json:"external_userid"`
+					MsgID string `json:"msgid"`
 				} `json:"msg_list"`
 			}
 			if err := call("/cgi-bin/kf/sync_msg"+q, map[string]any{"cursor": cursor, "limit": 1000, "open_kfid": fcfg.OpenKfID}, &page); err != nil {
 				b.Fatalf("baseline sync_msg: %v", err)
 			}
 			for _, m := range page.MsgList {
-				onNew(m.User)
+				onNew(m.User, m.MsgID)
 			}
 			cursor = page.NextCursor
 			if page.HasMore == 0 {
@@ -1229,14 +1428,17 @@ func burstBaseline(b *testing.B, fcfg fakewechat.Config) burstBase {
 		}
 	}
 	known := map[string]bool{}
-	pull(func(u string) {
+	var backlogAt time.Time
+	pull(func(u, id string) {
+		if id == lastID {
+			backlogAt = time.Now()
+		}
 		if !known[u] {
 			known[u] = true
 			work <- u
 		}
 	})
 	close(work)
-	backlogAt, _ := rec.pulled(lastID)
 	wg.Wait()
 
 	time.Sleep(time.Until(backlogAt.Add(time.Second)))
@@ -1244,7 +1446,7 @@ func burstBaseline(b *testing.B, fcfg fakewechat.Config) burstBase {
 	go fake.ConsumerSends(context.Background(), burstConsumer(burstConsumers/2), burstLateText)
 	<-notify
 	var late time.Time
-	pull(func(string) {
+	pull(func(string, string) {
 		if late.IsZero() {
 			late = time.Now()
 		}
