@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/multiline/multiline/bridge"
@@ -34,35 +35,51 @@ var _ jobs.Queue = queue{}
 // may commit after a younger job of its lane (ids are drawn at insert, not commit)
 // and must not run beside it. Dead jobs (dead_at > 0) are neither candidates nor
 // in the way of their lane's next job; every condition names dead_at = 0 so that
-// the partial indexes of migration 0002 serve it. $5 is the claim's kinds (a JSON
-// array), which claimKinds turns into the condition on j.kind.
-const claimWhere = `j.dead_at = 0 AND j.run_at <= $3 AND j.locked_until <= $3 AND %s
+// the partial indexes of migrations 0002 to 0004 serve it; "locked_until > 0"
+// matches the leased-lanes index (0004), which only holds leased jobs, so the
+// planner cannot take it for the earlier-job probe, which jobs_lane answers in
+// one index step. %s is the condition
+// on the pool's kinds (kindsCond), first so that both planners filter by kind
+// before they look at lanes.
+const claimWhere = `%s AND j.dead_at = 0 AND j.run_at <= $3 AND j.locked_until <= $3
   AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.lane = j.lane AND p.id < j.id AND p.dead_at = 0)
-  AND NOT EXISTS (SELECT 1 FROM jobs l WHERE l.lane = j.lane AND l.locked_until > $3 AND l.dead_at = 0)
+  AND NOT EXISTS (SELECT 1 FROM jobs l WHERE l.lane = j.lane AND l.locked_until > $3 AND l.locked_until > 0 AND l.dead_at = 0)
   ORDER BY j.run_at, j.id LIMIT $4`
 
-// The kinds of a claim travel as one JSON array, which both dialects unpack.
-const (
-	kindsSQLite   = `(SELECT value FROM json_each($5))`
-	kindsPostgres = `(SELECT jsonb_array_elements_text(CAST($5 AS text)::jsonb))`
-)
-
-// jobColumns are the columns scanJob reads, in its order.
-const jobColumns = `id, lane, kind, payload, run_at, attempts, created_at, last_error, dead_at`
-
-// claimQuery is the claim statement of a dialect, for a pool's kinds or for
-// every kind but them (except).
-func claimQuery(d dialect, except bool) string {
-	kinds, lock := kindsSQLite, ""
-	if d == dialectPostgres {
-		// SKIP LOCKED passes over jobs a handler is completing in its own transaction.
-		kinds, lock = kindsPostgres, ` FOR UPDATE SKIP LOCKED`
+// kindsCond is the condition on j.kind for a pool's kinds, or for every kind
+// but them: a literal list, so that the planners see the kinds (a parameter
+// list made PostgreSQL check the kind last, after probing every due job's
+// lane, and a claim with nothing due took milliseconds). A runner's pools are
+// fixed, so each pool's statement is prepared once.
+func kindsCond(kinds []string, except bool) string {
+	if len(kinds) == 0 {
+		if except {
+			return "TRUE"
+		}
+		return "FALSE"
+	}
+	quoted := make([]string, len(kinds))
+	for i, k := range kinds {
+		quoted[i] = "'" + strings.ReplaceAll(k, "'", "''") + "'"
 	}
 	op := "IN"
 	if except {
 		op = "NOT IN"
 	}
-	where := fmt.Sprintf(claimWhere, "j.kind "+op+" "+kinds)
+	return "j.kind " + op + " (" + strings.Join(quoted, ", ") + ")"
+}
+
+// jobColumns are the columns scanJob reads, in its order.
+const jobColumns = `id, lane, kind, payload, run_at, attempts, created_at, last_error, dead_at`
+
+// claimQuery is a dialect's claim statement for a want.
+func claimQuery(d dialect, w jobs.Want) string {
+	lock := ""
+	if d == dialectPostgres {
+		// SKIP LOCKED passes over jobs a handler is completing in its own transaction.
+		lock = ` FOR UPDATE SKIP LOCKED`
+	}
+	where := fmt.Sprintf(claimWhere, kindsCond(w.Kinds, w.Except))
 	return `UPDATE jobs SET locked_by = $1, locked_until = $2
 WHERE id IN (SELECT j.id FROM jobs j WHERE ` + where + lock + `)
 RETURNING ` + jobColumns
@@ -90,7 +107,6 @@ func (q queue) Claim(ctx context.Context, owner string, now, until time.Time, wa
 	db := q.db
 	type prepared struct {
 		st    *sql.Stmt
-		kinds string
 		limit int
 	}
 	var todo []prepared
@@ -99,15 +115,11 @@ func (q queue) Claim(ctx context.Context, owner string, now, until time.Time, wa
 			continue
 		}
 		// Prepared before the transaction: SQLite's one connection is busy inside it.
-		st, err := db.stmt(ctx, claimQuery(db.dialect, w.Except))
+		st, err := db.stmt(ctx, claimQuery(db.dialect, w))
 		if err != nil {
 			return nil, err
 		}
-		kinds, err := json.Marshal(append([]string{}, w.Kinds...))
-		if err != nil {
-			return nil, fmt.Errorf("claim kinds: %w", err)
-		}
-		todo = append(todo, prepared{st, string(kinds), w.Limit})
+		todo = append(todo, prepared{st, w.Limit})
 	}
 	if len(todo) == 0 {
 		return nil, nil
@@ -121,7 +133,7 @@ func (q queue) Claim(ctx context.Context, owner string, now, until time.Time, wa
 			}
 		}
 		for _, p := range todo {
-			rows, err := tx.StmtContext(ctx, p.st).QueryContext(ctx, owner, micros(until), micros(now), p.limit, p.kinds)
+			rows, err := tx.StmtContext(ctx, p.st).QueryContext(ctx, owner, micros(until), micros(now), p.limit)
 			if err != nil {
 				return err
 			}

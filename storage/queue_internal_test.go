@@ -144,15 +144,15 @@ func TestClaimPlanUsesLiveIndexes(t *testing.T) {
 		except bool
 		want   []string
 	}{
-		{false, []string{"jobs_kind_due", "jobs_lane ", "jobs_lane_locked"}},
-		{true, []string{"jobs_due", "jobs_lane ", "jobs_lane_locked"}},
+		{false, []string{"jobs_kind_due", "jobs_lane ", "jobs_lane_leased"}},
+		{true, []string{"jobs_due", "jobs_lane ", "jobs_lane_leased"}},
 	} {
 		op := "IN"
 		if c.except {
 			op = "NOT IN"
 		}
-		q := `EXPLAIN QUERY PLAN SELECT j.id FROM jobs j WHERE ` + fmt.Sprintf(claimWhere, "j.kind "+op+" "+kindsSQLite)
-		rows, err := db.sql.QueryContext(context.Background(), q, "o", 0, 0, 10, `["a","b"]`)
+		q := `EXPLAIN QUERY PLAN SELECT j.id FROM jobs j WHERE ` + fmt.Sprintf(claimWhere, kindsCond([]string{"a", "b"}, c.except))
+		rows, err := db.sql.QueryContext(context.Background(), q, "o", 0, 0, 10)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -82,7 +82,7 @@ type JobStat struct {
 // runner's claim (queue.go's claimWhere).
 const claimableWhere = `j.dead_at = 0 AND j.run_at <= $1 AND j.locked_until <= $1
   AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.lane = j.lane AND p.id < j.id AND p.dead_at = 0)
-  AND NOT EXISTS (SELECT 1 FROM jobs l WHERE l.lane = j.lane AND l.locked_until > $1 AND l.dead_at = 0)`
+  AND NOT EXISTS (SELECT 1 FROM jobs l WHERE l.lane = j.lane AND l.locked_until > $1 AND l.locked_until > 0 AND l.dead_at = 0)`
 
 // dueSince is when a job became due: its run_at, or its creation when it was
 // due at once (run_at 0).

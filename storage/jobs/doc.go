@@ -42,12 +42,22 @@
 //
 // One claim serves every pool that has free workers and may have due jobs:
 // Queue.Claim takes one Want per such pool (its kinds and its free workers)
-// and answers them all in one transaction, each with one statement that reads
-// the due jobs of the pool's kinds through an index on (kind, run_at). A pool
-// is asked again after a wake-up, a poll, or the end of one of its own jobs
-// (the lane's next job may now be due), and not while its last claim came back
-// short, so idle pools cost no queries; handlers that end together are booked
-// before the next claim, so one claim serves them all.
+// and answers them all in one transaction, each with one statement over the due
+// jobs of the pool's kinds (storage names the kinds literally and indexes
+// (kind, run_at), so a pool with nothing due costs a fraction of a
+// millisecond). A pool is asked again when its own jobs end done or dead
+// (their lanes may have their next jobs due: the claim asks for that many, and
+// finds them first, since they have waited longest), and with all its free
+// workers after a wake-up or a poll (how rescheduled jobs are found when they
+// are due); but a pool whose last claim came back short waits shortClaimGap (50 ms, or 20 times that claim's duration if
+// longer) before a wake-up makes it ask again, since the service wakes the
+// runner after every commit and an empty claim still reads every due job of
+// its kinds. Handlers that end together are booked before the next claim, so
+// one claim serves them all.
+//
+// A job rescheduled for a time ("not before T", a backoff) is found by the poll
+// after T. The runner does not set an alarm for T: retried at exactly T, a
+// Teams delivery could be deferred by the bot's limiter again and again.
 //
 // Every guarantee of a single pool holds per job: one job per lane at a time
 // and lanes in order (the queue's rule, whatever pool asks), leases renewed for

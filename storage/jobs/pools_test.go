@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/multiline/multiline/bridge"
 )
@@ -105,5 +106,76 @@ func TestWorkersWithoutPools(t *testing.T) {
 	}
 	if o := (Options{}).withDefaults(); len(o.Pools) != len(DefaultPools) {
 		t.Errorf("zero Options give pools %+v", o.Pools)
+	}
+}
+
+// TestShortClaimGap: a pool whose claim came back short is asked again on a
+// wake-up only after its gap (longer after a slow claim), but at once, for as
+// many jobs as lanes moved on, when its jobs end; a rescheduled job moves its
+// lane on by nothing.
+func TestShortClaimGap(t *testing.T) {
+	p, err := newPlan([]Pool{
+		{Name: "a", Kinds: []string{"a.*"}, Workers: 4},
+		{Name: "b", Kinds: []string{"b.*"}, Workers: 1},
+	}, handlersFor("a.x", "b.x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	asks := func(at time.Time) map[string]int {
+		wants, asked := p.wants(at)
+		out := map[string]int{}
+		for k, i := range asked {
+			out[p.pools[i].Name] = wants[k].Limit
+		}
+		return out
+	}
+	if got := asks(t0); got["a"] != 4 || got["b"] != 1 {
+		t.Fatalf("a new runner asks for %v", got)
+	}
+	// a gets 2 of 4 (short, in a claim of 1 ms); b gets its one (full).
+	wants, asked := p.wants(t0)
+	p.pools[0].inflight += 2
+	p.pools[1].inflight++
+	p.claimed(asked, wants, []int{2, 1}, t0, time.Millisecond)
+	if got := asks(t0.Add(time.Millisecond)); len(got) != 0 {
+		t.Errorf("right after the claim it asks for %v", got)
+	}
+	p.markAll() // a wake-up
+	if got := asks(t0.Add(shortClaimGap / 2)); len(got) != 0 {
+		t.Errorf("a wake-up within the gap asks for %v", got)
+	}
+	if at, ok := p.heldUntil(t0); !ok || !at.Equal(t0.Add(shortClaimGap)) {
+		t.Errorf("heldUntil = %v, %v", at, ok)
+	}
+	// One of a's jobs was rescheduled, the other done: a asks for one job at once.
+	p.ended(0, false)
+	p.ended(0, true)
+	if got := asks(t0.Add(time.Millisecond)); got["a"] != 1 || len(got) != 1 {
+		t.Errorf("after one lane moved on it asks for %v", got)
+	}
+	wants, asked = p.wants(t0.Add(time.Millisecond))
+	p.claimed(asked, wants, []int{1, 0}, t0.Add(time.Millisecond), time.Millisecond)
+	p.pools[0].inflight++
+	if got := asks(t0.Add(shortClaimGap)); got["a"] != 3 {
+		t.Errorf("after the gap it asks for %v, want a's 3 free workers", got)
+	}
+	// A slow empty claim holds the pool back for longer.
+	wants, asked = p.wants(t0.Add(shortClaimGap))
+	p.claimed(asked, wants, []int{0, 0}, t0.Add(shortClaimGap), 10*time.Millisecond)
+	p.markAll()
+	later := t0.Add(shortClaimGap + shortClaimBudget*10*time.Millisecond)
+	if got := asks(later.Add(-time.Millisecond)); len(got) != 0 {
+		t.Errorf("within the longer gap it asks for %v", got)
+	}
+	if got := asks(later); got["a"] != 3 {
+		t.Errorf("after the longer gap it asks for %v", got)
+	}
+	// A poll is not held back: it is how rescheduled jobs are found.
+	wants, asked = p.wants(later)
+	p.claimed(asked, wants, []int{0, 0}, later, 10*time.Millisecond)
+	p.polled()
+	if got := asks(later.Add(time.Millisecond)); got["a"] != 3 {
+		t.Errorf("a poll right after an empty claim asks for %v", got)
 	}
 }

@@ -22,6 +22,13 @@ type PanicError struct{ Value any }
 
 func (e *PanicError) Error() string { return fmt.Sprintf("job handler panicked: %v", e.Value) }
 
+// ending is what a handler's goroutine reports: its pool, and whether its job
+// left its lane.
+type ending struct {
+	pool     int
+	advanced bool
+}
+
 // Run claims and runs jobs from q until ctx is cancelled, then waits for the
 // handlers in flight and returns nil. wake (may be nil) makes it look for due jobs
 // at once instead of at the next poll. It returns ErrBadPools at once for pools
@@ -50,7 +57,7 @@ func Run(ctx context.Context, q Queue, wake <-chan struct{}, handlers map[string
 	// Queue calls after a handler must succeed even while shutting down, or the job
 	// would stay leased until the lease runs out.
 	qctx := context.WithoutCancel(ctx)
-	done := make(chan int, p.workers()) // the pool of a handler that ended
+	done := make(chan ending, p.workers())
 	poll := time.NewTicker(o.PollInterval)
 	defer poll.Stop()
 	heartbeat := time.NewTicker(max(o.Lease/3, time.Millisecond))
@@ -70,18 +77,23 @@ func Run(ctx context.Context, q Queue, wake <-chan struct{}, handlers map[string
 		defer setMu.Unlock()
 		return slices.Collect(maps.Keys(handling))
 	}
+	// alarm wakes the runner when a pool held back by shortClaimGap may ask
+	// again (see plan.wants).
+	alarm := time.NewTimer(time.Hour)
+	defer alarm.Stop()
 	claim := func() {
-		wants, asked := p.wants()
+		wants, asked := p.wants(time.Now())
 		if len(wants) == 0 {
 			return
 		}
 		outcomes.Lock()
 		defer outcomes.Unlock()
-		now := o.Now()
+		now, start := o.Now(), time.Now()
 		js, err := q.Claim(qctx, o.Owner, now, now.Add(o.Lease), wants)
+		took := time.Since(start)
 		if err != nil {
 			o.OnError(bridge.Job{}, fmt.Errorf("claim jobs: %w", err))
-			return // the pools stay dirty: the next turn claims again
+			return // the pools stay marked: the next turn claims again
 		}
 		got := make([]int, len(p.pools))
 		setMu.Lock()
@@ -113,19 +125,23 @@ func Run(ctx context.Context, q Queue, wake <-chan struct{}, handlers map[string
 				setMu.Unlock()
 				outcomes.RUnlock()
 				metrics.JobRan(j.Kind, outcome, took)
-				done <- i
+				done <- ending{pool: i, advanced: outcome == metrics.JobDone || outcome == metrics.JobDead}
 			}()
 		}
-		for k, i := range asked {
-			if got[i] < wants[k].Limit {
-				p.pools[i].dirty = false // nothing more is due for it now
-			}
-		}
+		p.claimed(asked, wants, got, time.Now(), took)
 	}
-	// ended books a handler's end; the lane it ran may have its next job due.
-	ended := func(i int) {
-		p.pools[i].inflight--
-		p.pools[i].dirty = true
+	// A job the handler rescheduled (a limiter's "not before T", a backoff) is
+	// found by a poll once it is due, not by an alarm at T: retrying deferred
+	// Teams deliveries at exactly T made the bot's limiter defer the same
+	// delivery again and again (TestProductionMetrics stalled in 2 of 7 runs),
+	// while the poll's slack lets its windows drain.
+	ended := func(e ending) { p.ended(e.pool, e.advanced) }
+	arm := func() {
+		wait := time.Hour
+		if at, ok := p.heldUntil(time.Now()); ok {
+			wait = time.Until(at)
+		}
+		alarm.Reset(max(wait, 0))
 	}
 
 	for stopping := false; ; {
@@ -135,29 +151,31 @@ func Run(ctx context.Context, q Queue, wake <-chan struct{}, handlers map[string
 			}
 			// Wait for the handlers, renewing their leases meanwhile.
 			select {
-			case i := <-done:
-				ended(i)
+			case e := <-done:
+				ended(e)
 			case <-heartbeat.C:
 				extend(qctx, q, o, held())
 			}
 			continue
 		}
 		claim()
+		arm()
 		select {
 		case <-ctx.Done():
 			stopping = true
 		case <-wake:
 			p.markAll()
 		case <-poll.C:
-			p.markAll()
-		case i := <-done:
-			ended(i)
+			p.polled()
+		case <-alarm.C:
+		case e := <-done:
+			ended(e)
 			// Book every handler that ended meanwhile, so that one claim
 			// serves them all.
 			for more := true; more; {
 				select {
-				case i := <-done:
-					ended(i)
+				case e := <-done:
+					ended(e)
 				default:
 					more = false
 				}
