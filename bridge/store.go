@@ -34,8 +34,9 @@ type Tx interface {
 	// EmployeeByScene finds the employee whose personal contact link has this scene.
 	EmployeeByScene(ctx context.Context, company CompanyID, scene string) (Employee, error)
 	SaveEmployee(ctx context.Context, e Employee) error
-	// NextPoolEmployee picks the enabled employee of the company who was routed to
-	// least recently (round robin) and marks them as routed to now.
+	// NextPoolEmployee picks the company's next enabled employee in round robin,
+	// reachable ones first. It locks and writes no employee row (a page of new
+	// consumers must not hold employees; see storage/doc.go's lock order).
 	NextPoolEmployee(ctx context.Context, company CompanyID, now time.Time) (Employee, error)
 	EmployeesByID(ctx context.Context, ids []EmployeeID) ([]Employee, error)
 
