@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/multiline/multiline/bridge"
+	"github.com/multiline/multiline/metrics"
 	"github.com/multiline/multiline/storage"
 	"github.com/multiline/multiline/storage/pgtest"
 )
@@ -265,32 +266,17 @@ func TestJobLogAttrs(t *testing.T) {
 	}
 }
 
-// gathered is the value of the series of family name with labels in reg.
+// gathered is the value of the first series of family name with labels in reg.
 func gathered(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) (float64, bool) {
 	t.Helper()
-	fams, err := reg.Gather()
-	if err != nil {
+	if _, err := reg.Gather(); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range fams {
-		if f.GetName() != name {
-			continue
-		}
-	series:
-		for _, m := range f.GetMetric() {
-			have := map[string]string{}
-			for _, l := range m.GetLabel() {
-				have[l.GetName()] = l.GetValue()
-			}
-			for k, v := range labels {
-				if have[k] != v {
-					continue series
-				}
-			}
-			return m.GetGauge().GetValue(), true
-		}
+	found := metrics.Find(reg, name, labels)
+	if len(found) == 0 {
+		return 0, false
 	}
-	return 0, false
+	return found[0].GetGauge().GetValue(), true
 }
 
 func pngBytes() []byte {
