@@ -107,11 +107,16 @@ export function App({ deepLink }: AppProps) {
     setError(e instanceof Error ? e.message : String(e));
   }, []);
 
+  // Only the latest list request may set the list: an answer that left the server
+  // before a read mark was stored must not bring its unread count back.
+  const listSeq = useRef(0);
   const loadThreads = useCallback(async () => {
+    const seq = ++listSeq.current;
     try {
-      setThreads(await Api.threads(dq, needsAnswer));
+      const ts = await Api.threads(dq, needsAnswer);
+      if (seq === listSeq.current) setThreads(ts);
     } catch (e) {
-      failed(e);
+      if (seq === listSeq.current) failed(e);
     }
   }, [dq, needsAnswer, failed]);
 
@@ -209,10 +214,12 @@ export function App({ deepLink }: AppProps) {
       if (!id || seen.current[id] === lastId || document.hidden) return;
       seen.current[id] = lastId;
       Api.read(id, lastId).then(() => {
+        listSeq.current++; // a list answer still on its way predates the mark
         setThreads((ts) => ts && ts.map((x) => (x.id === id ? { ...x, unread: 0 } : x)));
+        void loadThreads();
       }, () => undefined);
     },
-    [],
+    [loadThreads],
   );
 
   const send = async (text: string, file: File | null): Promise<boolean> => {
