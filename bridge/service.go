@@ -189,9 +189,17 @@ const (
 	JobReceive    = "wechat.receive"
 )
 
-func sendLane(t ThreadID) string       { return "send:" + string(t) }
-func teamsLane(e EmployeeID) string    { return "teams:" + string(e) }
-func timerLane(t ThreadID) string      { return "timer:" + string(t) + ":" }
+func sendLane(t ThreadID) string    { return "send:" + string(t) }
+func teamsLane(e EmployeeID) string { return "teams:" + string(e) }
+func timerLane(t ThreadID) string   { return "timer:" + string(t) + ":" }
+
+// timerLanes are the lanes a thread's timers may wait in: its one lane, and the
+// lane per timer kind that the first release used, which a database it migrated
+// may still hold.
+func timerLanes(t ThreadID) []string {
+	l := timerLane(t)
+	return []string{l, l + string(Timer24h), l + string(Timer48h)}
+}
 func pullLane(account string) string   { return "pull:" + account }
 func consumerLane(c ConsumerID) string { return "in:" + string(c) }
 
@@ -297,7 +305,7 @@ func (s *Service) carryOut(ctx context.Context, tx Tx, c Company, rec *ThreadRec
 		// 24 h notice before the 48 h one); CancelTimers precedes them.
 		return s.enqueue(ctx, tx, timerLane(rec.ID), JobTimer, timerJob{Thread: rec.ID, Timer: a.Timer, For: a.For}, a.At)
 	case CancelTimers:
-		return tx.CancelLanes(ctx, timerLane(rec.ID))
+		return tx.CancelLanes(ctx, timerLanes(rec.ID)...)
 	case CreateOptInLink:
 		// On the employee's lane, so the link exists before the opt-in notice is shown.
 		return s.enqueue(ctx, tx, teamsLane(a.Employee), JobOptInLink, optInJob{Thread: rec.ID, Employee: a.Employee}, now)

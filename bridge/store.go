@@ -66,8 +66,10 @@ type Tx interface {
 	Enqueue(ctx context.Context, j Job) error
 	// SetTimer replaces the pending job of j.Lane with j.
 	SetTimer(ctx context.Context, j Job) error
-	// CancelLanes deletes the pending jobs of lanes starting with prefix.
-	CancelLanes(ctx context.Context, prefix string) error
+	// CancelLanes deletes the pending jobs of the named lanes (exact names: a
+	// prefix would let "teams:e1" cancel "teams:e10", and costs a scan of every
+	// job on each consumer message).
+	CancelLanes(ctx context.Context, lanes ...string) error
 	// WakeLane makes the lane's waiting jobs due now.
 	WakeLane(ctx context.Context, lane string) error
 	// CompleteJob deletes a job, inside the transaction that recorded its effect.

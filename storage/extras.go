@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/multiline/multiline/bridge"
@@ -102,4 +103,10 @@ func collectJobs(rows *sql.Rows) ([]bridge.Job, error) {
 		return nil, fmt.Errorf("list jobs: %w", err)
 	}
 	return out, nil
+}
+
+// likePrefix escapes LIKE's wildcards so that prefix matches literally.
+func likePrefix(prefix string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(prefix) + "%"
 }

@@ -3,6 +3,8 @@ package storage
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,21 +41,22 @@ func (t *tx) SetTimer(ctx context.Context, j bridge.Job) error {
 	return t.Enqueue(ctx, j)
 }
 
-// CancelLanes deletes the pending jobs of every lane starting with prefix.
-func (t *tx) CancelLanes(ctx context.Context, prefix string) error {
-	if prefix == "" {
-		return fmt.Errorf("cancel lanes: %w", jobs.ErrEmptyLanePrefix)
+// CancelLanes deletes the pending jobs of the named lanes. Equality on lane is
+// one step of the jobs_lane index per lane, whatever the collation.
+func (t *tx) CancelLanes(ctx context.Context, lanes ...string) error {
+	if len(lanes) == 0 || slices.Contains(lanes, "") {
+		return fmt.Errorf("cancel lanes %q: %w", lanes, jobs.ErrEmptyLane)
 	}
-	if _, err := t.exec(ctx, `DELETE FROM jobs WHERE lane LIKE $1 ESCAPE '\' AND locked_by IS NULL AND dead_at = 0`, likePrefix(prefix)); err != nil {
-		return fmt.Errorf("cancel lanes %s*: %w", prefix, err)
+	marks := make([]string, len(lanes))
+	args := make([]any, len(lanes))
+	for i, l := range lanes {
+		marks[i], args[i] = "$"+strconv.Itoa(i+1), l
+	}
+	q := `DELETE FROM jobs WHERE lane IN (` + strings.Join(marks, ", ") + `) AND locked_by IS NULL AND dead_at = 0`
+	if _, err := t.exec(ctx, q, args...); err != nil {
+		return fmt.Errorf("cancel lanes %q: %w", lanes, err)
 	}
 	return nil
-}
-
-// likePrefix escapes LIKE's wildcards so that prefix matches literally.
-func likePrefix(prefix string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(prefix) + "%"
 }
 
 // WakeLane makes the lane's pending jobs due at once. Their run_at becomes 0 ("due

@@ -5,9 +5,9 @@ import "errors"
 // ErrJobIncomplete: a job needs a lane and a kind.
 var ErrJobIncomplete = errors.New("job has no lane or no kind")
 
-// ErrEmptyLanePrefix: cancelling lanes by an empty prefix would cancel every job;
-// callers must say which.
-var ErrEmptyLanePrefix = errors.New("empty lane prefix")
+// ErrEmptyLane: a lane operation was given no lane, or an empty name; callers
+// must say which lanes they mean.
+var ErrEmptyLane = errors.New("empty lane name")
 
 // ErrJobAlive is returned when an operator retries or discards a job that is not
 // dead: a live job belongs to the runner (it is waiting, running or backing off),

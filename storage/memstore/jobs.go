@@ -66,14 +66,12 @@ func (t *tx) SetTimer(ctx context.Context, j bridge.Job) error {
 	return t.Enqueue(ctx, j)
 }
 
-func (t *tx) CancelLanes(_ context.Context, prefix string) error {
-	if prefix == "" {
-		return fmt.Errorf("cancel lanes: %w", jobs.ErrEmptyLanePrefix)
+func (t *tx) CancelLanes(_ context.Context, lanes ...string) error {
+	if len(lanes) == 0 || slices.Contains(lanes, "") {
+		return fmt.Errorf("cancel lanes %q: %w", lanes, jobs.ErrEmptyLane)
 	}
-	for lane := range t.s.lanes {
-		if strings.HasPrefix(lane, prefix) {
-			t.deletePending(lane)
-		}
+	for _, lane := range lanes {
+		t.deletePending(lane)
 	}
 	return nil
 }

@@ -294,7 +294,7 @@ func runDeadJobs(t *testing.T, f Factory) {
 			if err := tx.WakeLane(ctx, "timer:t2:24h"); err != nil {
 				return err
 			}
-			return tx.CancelLanes(ctx, "timer:t2:")
+			return tx.CancelLanes(ctx, "timer:t2:24h")
 		})
 		d := dead(t, s)
 		if len(d) != 2 || d[0].ID != d2.ID || d[1].ID != d1.ID {

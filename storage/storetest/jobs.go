@@ -184,13 +184,16 @@ func runJobs(t *testing.T, f Factory) {
 			t.Fatalf("after SetTimer twice: %+v", js)
 		}
 		tx(t, s, func(ctx context.Context, tx bridge.Tx) error {
-			if err := tx.CancelLanes(ctx, ""); !errors.Is(err, jobs.ErrEmptyLanePrefix) {
+			if err := tx.CancelLanes(ctx, ""); !errors.Is(err, jobs.ErrEmptyLane) {
 				t.Errorf("CancelLanes(\"\") = %v", err)
 			}
-			return tx.CancelLanes(ctx, "timer:t1:")
+			if err := tx.CancelLanes(ctx); !errors.Is(err, jobs.ErrEmptyLane) {
+				t.Errorf("CancelLanes() = %v", err)
+			}
+			return tx.CancelLanes(ctx, "timer:t1:", "timer:t1:24h", "timer:t1:48h")
 		})
 		if js := pending(t, s, ""); len(js) != 2 || js[0].Lane != "timer:t10:24h" || js[1].Lane != "timer:t1_x:24h" {
-			t.Fatalf("CancelLanes(timer:t1:) left %+v, want only t10's and t1_x's timers", js)
+			t.Fatalf("CancelLanes(timer:t1:…) left %+v, want only t10's and t1_x's timers", js)
 		}
 		var ran atomic.Int32
 		startRunner(t, s, map[string]bridge.JobHandler{"timer": func(ctx context.Context, j bridge.Job) error {
