@@ -14,8 +14,10 @@ import (
 const (
 	// DefaultMaxIdleConnsPerHost keeps a connection for each concurrent caller
 	// (the job workers, the pulls and the callbacks' work): Go's default of 2 made
-	// every third concurrent call open a new TLS connection to WeChat.
-	DefaultMaxIdleConnsPerHost = 16
+	// every third concurrent call open a new TLS connection to WeChat. 24 covers
+	// storage/jobs' default pools that call WeChat (16 wechat workers and 4
+	// inbound ones) with room for the callbacks' own calls.
+	DefaultMaxIdleConnsPerHost = 24
 	// DefaultCallTimeout bounds one API call, answer included.
 	DefaultCallTimeout = 10 * time.Second
 )

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -168,6 +169,13 @@ func (a *application) Start(ctx context.Context) {
 		err := a.db.RunJobs(ctx, a.jobHandlers(), storage.RunOptions{Now: a.now, OnDead: a.svc.JobDied, OnError: func(j bridge.Job, err error) {
 			if j.ID == 0 { // the runner's own failure (a claim, a lease)
 				a.log.Warn("job runner", "err", err)
+				return
+			}
+			if _, ok := errors.AsType[*bridge.RetryAfterError](err); ok {
+				// A wait for Teams' or WeChat's limit is the limiter working, not a
+				// failure: thousands of them in a burst would bury the real warnings.
+				// /metrics counts them (multiline_job_rate_limit_waits_total).
+				a.log.Debug("job waits for a rate limit", append(jobLogAttrs(j), "err", err)...)
 				return
 			}
 			a.log.Warn("job failed", append(jobLogAttrs(j), "attempt", j.Attempts+1, "err", err)...)
