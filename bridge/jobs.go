@@ -176,6 +176,9 @@ func (s *Service) runDeliver(ctx context.Context, j Job) error {
 	return err
 }
 
+// pageChunk is how many messages of a sync_msg page one transaction applies.
+const pageChunk = 100
+
 func (s *Service) runPull(ctx context.Context, j Job) error {
 	p, err := decode[pullJob](j)
 	if err != nil {
@@ -196,18 +199,27 @@ func (s *Service) runPull(ctx context.Context, j Job) error {
 		if err != nil {
 			return err
 		}
-		// The page and the cursor after it commit together: a crash repeats the
-		// page at worst, and deduplication by msgid absorbs that.
-		if err := s.tx(ctx, func(tx Tx) error {
-			if err := s.receive(ctx, tx, batch.Messages); err != nil {
+		// A page of up to 1,000 messages commits in chunks, the cursor after it
+		// with the last one: the first consumers' welcomes go out while the rest
+		// is applied, and no transaction holds hundreds of threads. A crash
+		// repeats the page at worst, and deduplication by msgid (MarkInbound,
+		// committed with each chunk) absorbs that.
+		msgs := batch.Messages
+		for first := true; first || len(msgs) > 0; first = false {
+			chunk := msgs[:min(len(msgs), pageChunk)]
+			msgs = msgs[len(chunk):]
+			last := len(msgs) == 0
+			if err := s.tx(ctx, func(tx Tx) error {
+				if err := s.receive(ctx, tx, chunk); err != nil {
+					return err
+				}
+				if last && batch.Cursor != "" {
+					return tx.SaveCursor(ctx, s.company, p.Account, batch.Cursor)
+				}
+				return nil
+			}); err != nil {
 				return err
 			}
-			if batch.Cursor != "" {
-				return tx.SaveCursor(ctx, s.company, p.Account, batch.Cursor)
-			}
-			return nil
-		}); err != nil {
-			return err
 		}
 		if !batch.More {
 			return nil

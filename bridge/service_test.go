@@ -508,3 +508,55 @@ func TestServiceInstallsTheAppForAddedEmployees(t *testing.T) {
 		t.Fatalf("the admin is not told: %+v", after)
 	}
 }
+
+// A page larger than one transaction's chunk is applied whole, in order, once;
+// pulled again (a crash after some chunks committed, before the cursor), it adds
+// nothing.
+func TestServicePullPageInChunks(t *testing.T) {
+	f := newFixture(t)
+	alice := f.employee("Alice")
+	var page []bridge.Inbound
+	for i := range 250 {
+		c := bridge.ConsumerID(fmt.Sprintf("c%02d", i%25))
+		page = append(page, bridge.Inbound{Kind: bridge.InboundMessage, WeChatMsgID: fmt.Sprintf("m%03d", i),
+			Account: "kf1", Consumer: c, Body: bridge.Content{Text: fmt.Sprintf("%s says %d", c, i)}})
+	}
+	for range 2 {
+		f.wechat.pages = []bridge.PullBatch{{Messages: page, Cursor: "after"}}
+		if err := f.svc.PullRequested(context.Background(), "kf1", "tok"); err != nil {
+			t.Fatal(err)
+		}
+		f.drain()
+	}
+	threads, err := f.svc.Threads(context.Background(), alice)
+	if err != nil || len(threads) != 25 {
+		t.Fatalf("threads %d, %v; want one per consumer", len(threads), err)
+	}
+	for _, sum := range threads {
+		th, err := f.svc.Thread(context.Background(), alice, sum.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, want []string
+		for _, m := range th.Messages {
+			if m.From == bridge.FromConsumer {
+				got = append(got, m.Text)
+			}
+		}
+		if len(got) == 0 {
+			t.Fatalf("thread %s has no consumer message", th.ID)
+		}
+		c := bridge.ConsumerID(strings.Fields(got[0])[0])
+		for _, in := range page {
+			if in.Consumer == c {
+				want = append(want, in.Body.Text)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("thread of %s has %q, want %q", c, got, want)
+		}
+		if w := f.wechat.inbox(c); len(w) != 1 {
+			t.Fatalf("%s received %q, want one welcome", c, w)
+		}
+	}
+}
