@@ -28,6 +28,16 @@ var (
 		Help:    "Time a job handler ran, by job kind and outcome (done, retry, deferred, dead).",
 		Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
 	}, []string{"kind", "outcome"})
+	jobStartDelay = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "multiline_job_start_delay_seconds",
+		Help:    "Time from a job being due (enqueued, or the time it was rescheduled for) to its handler starting, by kind: the queue's latency.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2, 18),
+	}, []string{"kind"})
+	jobClaims = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "multiline_job_claim_seconds",
+		Help:    "Time of one claim of due jobs (a database transaction of the runner).",
+		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 18),
+	})
 	jobRetries = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "multiline_job_retries_total",
 		Help: "Failed job attempts that will be retried with backoff, by kind.",
@@ -68,7 +78,7 @@ func init() {
 	Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		jobRuns, jobRetries, jobWaits, jobsDied, wechatErrors, httpResponses, callbackToPost, txTime, txConflicts,
+		jobRuns, jobStartDelay, jobClaims, jobRetries, jobWaits, jobsDied, wechatErrors, httpResponses, callbackToPost, txTime, txConflicts,
 	)
 	// The series an alert looks at exist from the start, at 0: a rate over a
 	// series that appears only with its first event misses that event.
@@ -89,6 +99,15 @@ func KnownJobKinds(kinds ...string) {
 		jobsDied.WithLabelValues(k)
 	}
 }
+
+// JobStarted records how long a job of kind waited, from being due to its
+// handler starting.
+func JobStarted(kind string, delay time.Duration) {
+	jobStartDelay.WithLabelValues(kind).Observe(max(delay, 0).Seconds())
+}
+
+// JobsClaimed records the time one claim of due jobs took.
+func JobsClaimed(took time.Duration) { jobClaims.Observe(took.Seconds()) }
 
 // Job outcomes, as JobRan records them.
 const (

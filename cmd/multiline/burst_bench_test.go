@@ -1315,15 +1315,16 @@ func burstScrape(p *burstProc) []string {
 			continue
 		}
 		if strings.Contains(l, "queue") || strings.Contains(l, "oldest") || strings.Contains(l, "wait") ||
-			strings.Contains(l, "dead") || strings.Contains(l, "conflict") || strings.Contains(l, "retries") {
+			strings.Contains(l, "dead") || strings.Contains(l, "conflict") || strings.Contains(l, "retries") ||
+			strings.Contains(l, "start_delay") || strings.Contains(l, "job_claim") {
 			if strings.HasSuffix(l, " 0") {
 				continue
 			}
 			out = append(out, l)
 		}
 	}
-	if len(out) > 30 {
-		out = append(out[:30], fmt.Sprintf("… %d more", len(out)-30))
+	if len(out) > 40 {
+		out = append(out[:40], fmt.Sprintf("… %d more", len(out)-40))
 	}
 	return out
 }

@@ -91,6 +91,7 @@ func Run(ctx context.Context, q Queue, wake <-chan struct{}, handlers map[string
 		now, start := o.Now(), time.Now()
 		js, err := q.Claim(qctx, o.Owner, now, now.Add(o.Lease), wants)
 		took := time.Since(start)
+		metrics.JobsClaimed(took)
 		if err != nil {
 			o.OnError(bridge.Job{}, fmt.Errorf("claim jobs: %w", err))
 			return // the pools stay marked: the next turn claims again
@@ -114,6 +115,7 @@ func Run(ctx context.Context, q Queue, wake <-chan struct{}, handlers map[string
 			}
 			handling[j.ID] = true
 			p.pools[i].inflight++
+			metrics.JobStarted(j.Kind, now.Sub(dueAt(j)))
 			go func() {
 				start := time.Now()
 				err := call(ctx, handlers, j)
@@ -302,4 +304,13 @@ func call(ctx context.Context, handlers map[string]bridge.JobHandler, j bridge.J
 		}
 	}()
 	return h(ctx, j)
+}
+
+// dueAt is when j became due: the time it was rescheduled for, or when it was
+// enqueued (a woken job's RunAt is zero: "due whatever the clock says").
+func dueAt(j bridge.Job) time.Time {
+	if j.RunAt.After(j.Created) {
+		return j.RunAt
+	}
+	return j.Created
 }
