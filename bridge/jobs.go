@@ -196,6 +196,9 @@ func (s *Service) runPull(ctx context.Context, j Job) error {
 		if err != nil {
 			return err
 		}
+		if err := s.withProfiles(ctx, p.Account, batch.Messages); err != nil {
+			return err
+		}
 		// The page and the cursor after it commit together: a crash repeats the
 		// page at worst, and deduplication by msgid absorbs that.
 		if err := s.tx(ctx, func(tx Tx) error {
