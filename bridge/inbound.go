@@ -29,8 +29,8 @@ func (s *Service) receive(ctx context.Context, tx Tx, batch []Inbound) error {
 				continue
 			}
 		}
-		if err := s.receiveOne(ctx, tx, c, in); err != nil {
-			return fmt.Errorf("bridge: inbound %s %s: %w", in.Kind, in.WeChatMsgID, err)
+		if err := s.applyInbound(ctx, tx, c, []Inbound{in}); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -87,6 +87,9 @@ func (s *Service) saveConsumer(ctx context.Context, tx Tx, in Inbound, hint Empl
 	}
 	if hint != "" {
 		con.RouteHint = hint
+	}
+	if !in.ProfiledAt.IsZero() {
+		con.AvatarURL, con.ProfiledAt = in.AvatarURL, in.ProfiledAt
 	}
 	if known && con == before {
 		return con, nil // most messages come from a consumer we know as is
@@ -224,45 +227,15 @@ func (s *Service) runReceive(ctx context.Context, j Job) error {
 		body.Text = in.Body.Text
 		in.Body, in.Media = body, nil
 	}
-	if err := s.withProfile(ctx, &in); err != nil {
+	page := []Inbound{in}
+	if err := s.withProfiles(ctx, in.Account, page); err != nil {
 		return err
 	}
+	in = page[0]
 	return s.tx(ctx, func(tx Tx) error {
 		if err := s.receive(ctx, tx, []Inbound{in}); err != nil {
 			return err
 		}
 		return tx.CompleteJob(ctx, j.ID)
 	})
-}
-
-// withProfile asks WeChat about a consumer the company does not know yet (their
-// name and language), before the first message is applied.
-func (s *Service) withProfile(ctx context.Context, in *Inbound) error {
-	if in.Kind != InboundMessage && in.Kind != InboundArrived {
-		return nil
-	}
-	known := false
-	if err := s.store.Tx(ctx, func(tx Tx) error {
-		_, err := tx.Consumer(ctx, s.company, in.Consumer)
-		known = err == nil
-		if errors.Is(err, ErrNotFound) {
-			err = nil
-		}
-		return err
-	}); err != nil || known {
-		return err
-	}
-	p, err := s.wechat.Profile(ctx, in.Account, in.Consumer)
-	if err != nil {
-		// The message matters more than the name: apply it without the profile.
-		s.log.Warn("consumer profile", "consumer", in.Consumer, "err", err)
-		return nil
-	}
-	if in.ConsumerName == "" {
-		in.ConsumerName = p.Name
-	}
-	if in.Language == "" {
-		in.Language = p.Language
-	}
-	return nil
 }

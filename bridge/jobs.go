@@ -33,14 +33,15 @@ func afterOutsideCall(ctx context.Context) (context.Context, context.CancelFunc)
 // Handlers returns the job handlers by kind, for the store's job runner.
 func (s *Service) Handlers() map[string]JobHandler {
 	return map[string]JobHandler{
-		JobSend:       s.runSend,
-		JobDeliver:    s.runDeliver,
-		JobTimer:      s.runTimer,
-		JobPull:       s.runPull,
-		JobOptInLink:  s.runOptInLink,
-		JobEndSession: s.runEndSession,
-		JobInstall:    s.runInstall,
-		JobReceive:    s.runReceive,
+		JobSend:        s.runSend,
+		JobDeliver:     s.runDeliver,
+		JobTimer:       s.runTimer,
+		JobPull:        s.runPull,
+		JobOptInLink:   s.runOptInLink,
+		JobEndSession:  s.runEndSession,
+		JobInstall:     s.runInstall,
+		JobReceive:     s.runReceive,
+		JobApplyPulled: s.runApplyPulled,
 	}
 }
 
@@ -176,9 +177,6 @@ func (s *Service) runDeliver(ctx context.Context, j Job) error {
 	return err
 }
 
-// pageChunk is how many messages of a sync_msg page one transaction applies.
-const pageChunk = 100
-
 func (s *Service) runPull(ctx context.Context, j Job) error {
 	p, err := decode[pullJob](j)
 	if err != nil {
@@ -199,27 +197,26 @@ func (s *Service) runPull(ctx context.Context, j Job) error {
 		if err != nil {
 			return err
 		}
-		// A page of up to 1,000 messages commits in chunks, the cursor after it
-		// with the last one: the first consumers' welcomes go out while the rest
-		// is applied, and no transaction holds hundreds of threads. A crash
-		// repeats the page at worst, and deduplication by msgid (MarkInbound,
-		// committed with each chunk) absorbs that.
-		msgs := batch.Messages
-		for first := true; first || len(msgs) > 0; first = false {
-			chunk := msgs[:min(len(msgs), pageChunk)]
-			msgs = msgs[len(chunk):]
-			last := len(msgs) == 0
-			if err := s.tx(ctx, func(tx Tx) error {
-				if err := s.receive(ctx, tx, chunk); err != nil {
-					return err
-				}
-				if last && batch.Cursor != "" {
-					return tx.SaveCursor(ctx, s.company, p.Account, batch.Cursor)
-				}
-				return nil
-			}); err != nil {
+		if err := s.withProfiles(ctx, p.Account, batch.Messages); err != nil {
+			return err
+		}
+		// The page becomes one job per consumer, on the consumer's inbound lane,
+		// committed with the cursor after it: the pull lane is free for the next
+		// callback's pull at once (a message sent during a backlog is pulled
+		// while the backlog is still being applied), and consumers' messages are
+		// applied side by side on the inbound pool. Deduplication by msgid happens
+		// here, in the same transaction, so a crash repeats the page at worst and
+		// that adds nothing.
+		if err := s.tx(ctx, func(tx Tx) error {
+			if err := s.enqueuePulled(ctx, tx, p.Account, batch.Messages); err != nil {
 				return err
 			}
+			if batch.Cursor != "" {
+				return tx.SaveCursor(ctx, s.company, p.Account, batch.Cursor)
+			}
+			return nil
+		}); err != nil {
+			return err
 		}
 		if !batch.More {
 			return nil

@@ -11,14 +11,17 @@ import (
 // rate limit, an employee Teams will not reach) does not count as an attempt, but
 // the age limit still applies, so nothing waits forever.
 var jobLimits = map[string]JobLimits{
-	JobSend:       {MaxAttempts: maxSendAttempts, MaxAge: 48 * time.Hour},
-	JobDeliver:    {MaxAttempts: 12, MaxAge: 7 * 24 * time.Hour},
-	JobTimer:      {MaxAttempts: 12, MaxAge: 96 * time.Hour},
-	JobPull:       {MaxAttempts: 15, MaxAge: 6 * time.Hour},
-	JobReceive:    {MaxAttempts: 10, MaxAge: 24 * time.Hour},
-	JobOptInLink:  {MaxAttempts: 10, MaxAge: 24 * time.Hour},
-	JobEndSession: {MaxAttempts: 10, MaxAge: 24 * time.Hour},
-	JobInstall:    {MaxAttempts: 10, MaxAge: 7 * 24 * time.Hour},
+	JobSend:    {MaxAttempts: maxSendAttempts, MaxAge: 48 * time.Hour},
+	JobDeliver: {MaxAttempts: 12, MaxAge: 7 * 24 * time.Hour},
+	JobTimer:   {MaxAttempts: 12, MaxAge: 96 * time.Hour},
+	JobPull:    {MaxAttempts: 15, MaxAge: 6 * time.Hour},
+	JobReceive: {MaxAttempts: 10, MaxAge: 24 * time.Hour},
+	// A dead one keeps the consumer's messages in its payload, for an operator's
+	// retry: the pull that enqueued it moved WeChat's cursor past them.
+	JobApplyPulled: {MaxAttempts: 10, MaxAge: 24 * time.Hour},
+	JobOptInLink:   {MaxAttempts: 10, MaxAge: 24 * time.Hour},
+	JobEndSession:  {MaxAttempts: 10, MaxAge: 24 * time.Hour},
+	JobInstall:     {MaxAttempts: 10, MaxAge: 7 * 24 * time.Hour},
 }
 
 // defaultJobLimits apply to a kind this version does not know (a newer replica's).

@@ -53,25 +53,31 @@ type Installation struct {
 
 // ThreadSummary is a thread as an employee sees it in a list.
 type ThreadSummary struct {
-	ID           ThreadID      `json:"id"`
-	ConsumerName string        `json:"consumer_name"`
-	Status       Status        `json:"status"`
-	Participants []string      `json:"participants"`
-	LastMessage  string        `json:"last_message"`
-	LastAt       time.Time     `json:"last_at"`
-	Queued       int           `json:"queued"`
-	QueueLimit   int           `json:"queue_limit"`
-	SendsLeft    int           `json:"sends_left"`
-	WindowEnd    time.Time     `json:"window_end,omitzero"`
-	OptInLink    string        `json:"opt_in_link,omitempty"`
-	Messages     []MessageView `json:"messages,omitempty"`
+	ID           ThreadID `json:"id"`
+	ConsumerName string   `json:"consumer_name"`
+	// ConsumerAvatarURL is the consumer's WeChat avatar, if WeChat reported one.
+	ConsumerAvatarURL string        `json:"consumer_avatar_url,omitempty"`
+	Status            Status        `json:"status"`
+	Participants      []string      `json:"participants"`
+	LastMessage       string        `json:"last_message"`
+	LastAt            time.Time     `json:"last_at"`
+	Queued            int           `json:"queued"`
+	QueueLimit        int           `json:"queue_limit"`
+	SendsLeft         int           `json:"sends_left"`
+	WindowEnd         time.Time     `json:"window_end,omitzero"`
+	OptInLink         string        `json:"opt_in_link,omitempty"`
+	Messages          []MessageView `json:"messages,omitempty"`
 }
 
 // MessageView is one message as employees see it.
 type MessageView struct {
-	ID         MessageID     `json:"id"`
-	Thread     ThreadID      `json:"thread"`
-	From       Party         `json:"from"`
+	ID     MessageID `json:"id"`
+	Thread ThreadID  `json:"thread"`
+	From   Party     `json:"from"`
+	// Author is the employee who wrote the message (From FromEmployee), or for
+	// whom a note is kept (From ToEmployee): the tab tells "mine" by it, since
+	// two colleagues may share a name.
+	Author     EmployeeID    `json:"author,omitempty"`
 	AuthorName string        `json:"author_name,omitempty"`
 	Text       string        `json:"text"`
 	Media      *MediaView    `json:"media,omitempty"`
@@ -184,6 +190,10 @@ type Inbound struct {
 	// must be answered within WeChat's 5 s). The receive job fetches it with
 	// WeChatSide.FetchMedia before the message is applied.
 	Media *PendingMedia `json:",omitempty"`
+	// AvatarURL and ProfiledAt are set when WeChat was asked about the consumer
+	// for this inbound (see Service.withProfiles): ProfiledAt is when.
+	AvatarURL  string    `json:",omitempty"`
+	ProfiledAt time.Time `json:",omitzero"`
 }
 
 // PendingMedia is a consumer's media item as WeChat names it, before download.
@@ -228,9 +238,11 @@ type WeChatSide interface {
 	// CanSend reports whether the account can send body to a consumer; a refusal
 	// wraps ErrUnsupportedContent and says why.
 	CanSend(body Content) error
-	// Profile returns what WeChat tells about a consumer (Official Account
-	// user/info; kf customer/batchget). Fields WeChat does not report are empty.
-	Profile(ctx context.Context, account string, consumer ConsumerID) (Profile, error)
+	// Profiles asks WeChat about consumers (Official Account user/info; kf
+	// customer/batchget, in as few calls as its batch limit allows), so that a
+	// page of sync_msg costs one call, not one per consumer. The map holds the
+	// consumers WeChat reported on; fields it does not report are empty.
+	Profiles(ctx context.Context, account string, consumers []ConsumerID) (map[ConsumerID]Profile, error)
 }
 
 // Profile is what WeChat reports about a consumer.

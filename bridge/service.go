@@ -187,6 +187,9 @@ const (
 	JobTimer      = "thread.timer"
 	JobInstall    = "teams.install"
 	JobReceive    = "wechat.receive"
+	// JobApplyPulled applies one consumer's messages of a sync_msg page, already
+	// deduplicated by the pull that enqueued it, on the consumer's inbound lane.
+	JobApplyPulled = "wechat.apply_pulled"
 )
 
 func sendLane(t ThreadID) string    { return "send:" + string(t) }

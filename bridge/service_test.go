@@ -27,6 +27,8 @@ type wechatDouble struct {
 	noFiles   bool                                 // an Official Account: no file messages
 	profiles  map[bridge.ConsumerID]bridge.Profile // what WeChat reports about consumers
 	media     []bridge.OutboundMessage             // media sends, in order
+	// profileCalls are the consumers of each Profiles call, in order.
+	profileCalls [][]bridge.ConsumerID
 }
 
 func (w *wechatDouble) Send(_ context.Context, m bridge.OutboundMessage) error {
@@ -59,10 +61,17 @@ func (w *wechatDouble) CanSend(body bridge.Content) error {
 	return nil
 }
 
-func (w *wechatDouble) Profile(_ context.Context, _ string, c bridge.ConsumerID) (bridge.Profile, error) {
+func (w *wechatDouble) Profiles(_ context.Context, _ string, cs []bridge.ConsumerID) (map[bridge.ConsumerID]bridge.Profile, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.profiles[c], nil
+	w.profileCalls = append(w.profileCalls, slices.Clone(cs))
+	out := map[bridge.ConsumerID]bridge.Profile{}
+	for _, c := range cs {
+		if p, ok := w.profiles[c]; ok {
+			out[c] = p
+		}
+	}
+	return out, nil
 }
 
 func (w *wechatDouble) Pull(context.Context, string, string, string) (bridge.PullBatch, error) {

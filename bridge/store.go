@@ -22,6 +22,8 @@ type Store interface {
 // Tx is one transaction of the Store. Methods return ErrUnknownThread,
 // ErrUnknownEmployee or ErrUnknownMessage when a row does not exist.
 type Tx interface {
+	InboxTx
+
 	Company(ctx context.Context, id CompanyID) (Company, error)
 	SaveCompany(ctx context.Context, c Company) error
 
@@ -42,6 +44,9 @@ type Tx interface {
 
 	Consumer(ctx context.Context, company CompanyID, id ConsumerID) (Consumer, error)
 	SaveConsumer(ctx context.Context, c Consumer) error
+	// ConsumersByID reads the company's consumers with these ids in one query;
+	// the ones it does not know are left out of the map.
+	ConsumersByID(ctx context.Context, company CompanyID, ids []ConsumerID) (map[ConsumerID]Consumer, error)
 
 	// LoadThread reads and locks a thread.
 	LoadThread(ctx context.Context, id ThreadID) (ThreadRecord, error)
@@ -109,6 +114,11 @@ type Consumer struct {
 	// RouteHint is the employee whose personal contact link the consumer came
 	// through; their next new thread is routed to that employee.
 	RouteHint EmployeeID
+	// AvatarURL is the consumer's WeChat avatar, as WeChat last reported it.
+	AvatarURL string
+	// ProfiledAt is when WeChat was last asked about the consumer (zero: never);
+	// a profile older than ProfileMaxAge is asked for again when they next write.
+	ProfiledAt time.Time
 }
 
 // ThreadRecord is a thread as stored: the policy state plus what only the service needs.

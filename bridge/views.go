@@ -9,8 +9,7 @@ import (
 const historyLimit = 50
 
 func (s *Service) view(ctx context.Context, tx Tx, m MessageRecord) (MessageView, error) {
-	v := MessageView{ID: m.ID, Thread: m.Thread, From: m.From, Text: m.Text, Notice: m.Notice,
-		Status: m.Status, Reason: m.Reason, Position: m.Position, At: m.At}
+	v := viewOf(m)
 	if m.Author != "" {
 		e, err := tx.Employee(ctx, m.Author)
 		if err != nil && !errors.Is(err, ErrUnknownEmployee) {
@@ -18,10 +17,17 @@ func (s *Service) view(ctx context.Context, tx Tx, m MessageRecord) (MessageView
 		}
 		v.AuthorName = e.Name
 	}
+	return v, nil
+}
+
+// viewOf is a message as employees see it, but for its author's name.
+func viewOf(m MessageRecord) MessageView {
+	v := MessageView{ID: m.ID, Thread: m.Thread, From: m.From, Author: m.Author, Text: m.Text, Notice: m.Notice,
+		Status: m.Status, Reason: m.Reason, Position: m.Position, At: m.At}
 	if m.Body.MediaRef != "" {
 		v.Media = &MediaView{Kind: m.Body.MediaKind, FileName: m.Body.FileName, URL: "/api/v1/media/" + m.Body.MediaRef}
 	}
-	return v, nil
+	return v
 }
 
 // summary is a thread as viewer sees it: notes kept for another employee are left out.
@@ -33,7 +39,7 @@ func (s *Service) summary(ctx context.Context, tx Tx, c Company, rec ThreadRecor
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return sum, err
 		}
-		sum.ConsumerName = con.Name
+		sum.ConsumerName, sum.ConsumerAvatarURL = con.Name, con.AvatarURL
 		if sum.ConsumerName == "" {
 			sum.ConsumerName = "WeChat user " + shortName(string(rec.Consumer))
 		}

@@ -32,8 +32,8 @@ func (w *quietWeChat) FetchMedia(_ context.Context, _ string, m bridge.PendingMe
 	return bridge.Content{MediaKind: m.Kind, MediaRef: "ref-" + m.MediaID}, nil
 }
 func (w *quietWeChat) CanSend(bridge.Content) error { return nil }
-func (w *quietWeChat) Profile(context.Context, string, bridge.ConsumerID) (bridge.Profile, error) {
-	return bridge.Profile{}, nil
+func (w *quietWeChat) Profiles(context.Context, string, []bridge.ConsumerID) (map[bridge.ConsumerID]bridge.Profile, error) {
+	return nil, nil
 }
 
 // cardTeams posts every delivery at once and does what the bot does after a

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"mime"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/multiline/multiline/bridge"
@@ -367,6 +368,41 @@ func (w *Side) Profile(ctx context.Context, _ string, consumer bridge.ConsumerID
 		}
 	}
 	return bridge.Profile{}, bridge.Permanent(fmt.Errorf("wechat: kf/customer/batchget does not know %s: %w", consumer, ErrInvalidConsumer))
+}
+
+// Profiles asks WeChat about consumers: kf's customer/batchget in batches of
+// MaxCustomerBatch (nickname and avatar), or an Official Account's user/info
+// for each (nickname, avatar and language). The consumers WeChat does not know
+// are left out of the map; a call that fails fails the whole request.
+func (w *Side) Profiles(ctx context.Context, account string, consumers []bridge.ConsumerID) (map[bridge.ConsumerID]bridge.Profile, error) {
+	out := make(map[bridge.ConsumerID]bridge.Profile, len(consumers))
+	if w.oa != nil {
+		for _, c := range consumers {
+			p, err := w.Profile(ctx, account, c)
+			if errors.Is(err, ErrInvalidConsumer) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			out[c] = p
+		}
+		return out, nil
+	}
+	for batch := range slices.Chunk(consumers, MaxCustomerBatch) {
+		ids := make([]string, len(batch))
+		for i, c := range batch {
+			ids[i] = string(c)
+		}
+		found, _, err := w.kf.Customers(ctx, ids)
+		if err != nil {
+			return nil, final(err)
+		}
+		for _, c := range found {
+			out[bridge.ConsumerID(c.ExternalUserID)] = bridge.Profile{Name: c.Nickname, AvatarURL: c.Avatar}
+		}
+	}
+	return out, nil
 }
 
 // ContactLink creates a kf contact link for the side's account (with the scene

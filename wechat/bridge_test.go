@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -488,6 +489,56 @@ func TestSideProfile(t *testing.T) {
 			t.Fatalf("unknown external_userid: %v", err)
 		}
 	})
+}
+
+// countingTransport counts the requests to one path.
+type countingTransport struct {
+	path string
+	n    atomic.Int64
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Path == c.path {
+		c.n.Add(1)
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// Profiles asks kf's customer/batchget in batches of 100 (WeChat refuses more),
+// so a page of 150 new consumers costs two calls; strangers are left out.
+func TestSideProfilesInBatches(t *testing.T) {
+	ctx := context.Background()
+	e := newSideEnv(t, wechat.SourceKf)
+	calls := &countingTransport{path: "/cgi-bin/kf/customer/batchget"}
+	side := e.newSide(t, wechat.SourceKf, e.api.URL, realKfID, &http.Client{Timeout: 2 * time.Second, Transport: calls})
+	var ids []bridge.ConsumerID
+	for i := range 150 {
+		c := fmt.Sprintf("wm%03d", i)
+		e.consumerWrites(t, c)
+		e.fake.SetProfile(c, fakewechat.Profile{Nickname: "Consumer " + c, AvatarURL: "http://wx.qlogo.cn/" + c + "/0"})
+		ids = append(ids, bridge.ConsumerID(c))
+	}
+	got, err := side.Profiles(ctx, realKfID, append(ids, "stranger"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := calls.n.Load(); n != 2 {
+		t.Errorf("customer/batchget calls = %d, want 2", n)
+	}
+	if len(got) != 150 || got["wm149"] != (bridge.Profile{Name: "Consumer wm149", AvatarURL: "http://wx.qlogo.cn/wm149/0"}) {
+		t.Fatalf("profiles: %d, wm149 = %+v", len(got), got["wm149"])
+	}
+	if _, ok := got["stranger"]; ok {
+		t.Error("a stranger has a profile")
+	}
+
+	oa := newSideEnv(t, wechat.SourceOfficialAccount)
+	oa.consumerWrites(t, "o1")
+	oa.fake.SetProfile("o1", fakewechat.Profile{Nickname: "小明", Language: "zh_CN"})
+	op, err := oa.side.Profiles(ctx, appID, []bridge.ConsumerID{"o1", "stranger"})
+	if err != nil || len(op) != 1 || op["o1"] != (bridge.Profile{Name: "小明", Language: "zh_CN"}) {
+		t.Fatalf("official account profiles = %+v, %v", op, err)
+	}
 }
 
 func TestSideCallbacksForOtherKfAccountsAreIgnored(t *testing.T) {

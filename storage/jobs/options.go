@@ -69,9 +69,10 @@ type Pool struct {
 // output:
 //
 //   - inbound (4): wechat.pull (WeCom kf: one pull lane per account, so a
-//     callback's pull is never behind a send or a delivery) and wechat.receive
-//     (Official Account callbacks, one lane per consumer). A deployment runs one
-//     mode or the other, so the pool serves one kind at a time.
+//     callback's pull is never behind a send or a delivery), the pulled pages'
+//     wechat.apply_pulled (one lane per consumer, so four consumers' messages
+//     are applied at once) and wechat.receive (Official Account callbacks, one
+//     lane per consumer).
 //   - wechat (16): sends to consumers, opt-in links, session ends, and thread
 //     timers, whose work is mostly WeChat's. WeCom allows about 166 calls/s per
 //     API; a send is one call (tens of ms away) and two short transactions, so
@@ -82,7 +83,7 @@ type Pool struct {
 //     for the limiter returns a *bridge.RetryAfterError and gives its worker back.
 //   - other (1): anything else, such as kinds a newer replica enqueued.
 var DefaultPools = []Pool{
-	{Name: "inbound", Kinds: []string{bridge.JobPull, bridge.JobReceive}, Workers: 4},
+	{Name: "inbound", Kinds: []string{bridge.JobPull, bridge.JobReceive, bridge.JobApplyPulled}, Workers: 4},
 	{Name: "wechat", Kinds: []string{"wechat.*", "thread.*"}, Workers: 16},
 	{Name: "teams", Kinds: []string{"teams.*"}, Workers: 8},
 	{Name: "other", Kinds: []string{"*"}, Workers: 1},

@@ -180,6 +180,7 @@ func (t *tx) SaveConsumer(_ context.Context, c bridge.Consumer) error {
 	if _, ok := t.s.companies[c.Company]; !ok {
 		return fmt.Errorf("%w: consumer %s of unknown company %s", ErrConstraint, c.ID, c.Company)
 	}
+	c.ProfiledAt = norm(c.ProfiledAt)
 	put(t, t.s.consumers, consumerKey{c.Company, string(c.ID)}, c)
 	return nil
 }

@@ -37,6 +37,7 @@ type Store struct {
 	cards     map[cardKey]bridge.CardRecord
 	cardMsgs  map[cardKey]string // (employee, message) → activity id
 	audit     []bridge.AuditRecord
+	reads     map[readKey]int64 // read marks: the seq read up to
 
 	jobs      map[int64]job
 	lanes     map[string][]int64 // each lane's job ids, ascending
@@ -95,6 +96,7 @@ func New() *Store {
 		cursors:   map[consumerKey]string{},
 		cards:     map[cardKey]bridge.CardRecord{},
 		cardMsgs:  map[cardKey]string{},
+		reads:     map[readKey]int64{},
 		jobs:      map[int64]job{},
 		lanes:     map[string][]int64{},
 		tokens:    map[string]token{},

@@ -215,7 +215,8 @@ func runRecords(t *testing.T, f Factory) {
 
 	t.Run("consumers and cursors", func(t *testing.T) {
 		s := f(t)()
-		want := bridge.Consumer{Company: "c1", ID: "wm-1", Name: "Li Lei", Language: bridge.SimplifiedChinese, RouteHint: "e2"}
+		want := bridge.Consumer{Company: "c1", ID: "wm-1", Name: "Li Lei", Language: bridge.SimplifiedChinese, RouteHint: "e2",
+			AvatarURL: "http://wx.qlogo.cn/wm-1/0", ProfiledAt: t0}
 		tx(t, s, func(ctx context.Context, tx bridge.Tx) error {
 			if err := tx.SaveCompany(ctx, company("c1")); err != nil {
 				return err
@@ -240,6 +241,16 @@ func runRecords(t *testing.T, f Factory) {
 			}
 			_, err = tx.Consumer(ctx, "c2", "wm-1")
 			mustErr(t, err, bridge.ErrNotFound)
+			some, err := tx.ConsumersByID(ctx, "c1", []bridge.ConsumerID{"wm-1", "wm-2"})
+			if err != nil {
+				return err
+			}
+			if len(some) != 1 || some["wm-1"] != want {
+				t.Errorf("ConsumersByID = %+v, want wm-1 only", some)
+			}
+			if none, err := tx.ConsumersByID(ctx, "c2", []bridge.ConsumerID{"wm-1"}); err != nil || len(none) != 0 {
+				t.Errorf("ConsumersByID of another company = %+v, %v", none, err)
+			}
 			cur, err := tx.Cursor(ctx, "c1", "wk-1")
 			if cur != "cur-2" {
 				t.Errorf("cursor = %q, want cur-2", cur)
