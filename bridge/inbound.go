@@ -29,8 +29,8 @@ func (s *Service) receive(ctx context.Context, tx Tx, batch []Inbound) error {
 				continue
 			}
 		}
-		if err := s.applyInbound(ctx, tx, c, []Inbound{in}); err != nil {
-			return err
+		if err := s.receiveOne(ctx, tx, c, in); err != nil {
+			return fmt.Errorf("bridge: inbound %s %s: %w", in.Kind, in.WeChatMsgID, err)
 		}
 	}
 	return nil

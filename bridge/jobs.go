@@ -200,13 +200,11 @@ func (s *Service) runPull(ctx context.Context, j Job) error {
 		if err := s.withProfiles(ctx, p.Account, batch.Messages); err != nil {
 			return err
 		}
-		// The page becomes one job per consumer, on the consumer's inbound lane,
-		// committed with the cursor after it: the pull lane is free for the next
-		// callback's pull at once (a message sent during a backlog is pulled
-		// while the backlog is still being applied), and consumers' messages are
-		// applied side by side on the inbound pool. Deduplication by msgid happens
-		// here, in the same transaction, so a crash repeats the page at worst and
-		// that adds nothing.
+		// The page is queued for applying (see enqueuePulled), committed with
+		// the cursor after it: the pull lane is free for the next callback's
+		// pull at once, so a message sent during a backlog is pulled while the
+		// backlog is still being applied. A crash repeats the page at worst,
+		// and deduplication by msgid when it is applied absorbs that.
 		if err := s.tx(ctx, func(tx Tx) error {
 			if err := s.enqueuePulled(ctx, tx, p.Account, batch.Messages); err != nil {
 				return err

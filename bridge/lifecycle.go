@@ -16,8 +16,8 @@ var jobLimits = map[string]JobLimits{
 	JobTimer:   {MaxAttempts: 12, MaxAge: 96 * time.Hour},
 	JobPull:    {MaxAttempts: 15, MaxAge: 6 * time.Hour},
 	JobReceive: {MaxAttempts: 10, MaxAge: 24 * time.Hour},
-	// A dead one keeps the consumer's messages in its payload, for an operator's
-	// retry: the pull that enqueued it moved WeChat's cursor past them.
+	// A dead one keeps the consumers' messages in its payload, for an
+	// operator's retry: the pull that enqueued it moved WeChat's cursor past them.
 	JobApplyPulled: {MaxAttempts: 10, MaxAge: 24 * time.Hour},
 	JobOptInLink:   {MaxAttempts: 10, MaxAge: 24 * time.Hour},
 	JobEndSession:  {MaxAttempts: 10, MaxAge: 24 * time.Hour},

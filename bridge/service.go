@@ -187,8 +187,8 @@ const (
 	JobTimer      = "thread.timer"
 	JobInstall    = "teams.install"
 	JobReceive    = "wechat.receive"
-	// JobApplyPulled applies one consumer's messages of a sync_msg page, already
-	// deduplicated by the pull that enqueued it, on the consumer's inbound lane.
+	// JobApplyPulled applies the messages of a sync_msg page that hash to one of
+	// the account's pulled lanes (see enqueuePulled).
 	JobApplyPulled = "wechat.apply_pulled"
 )
 

@@ -27,10 +27,11 @@
 // and the job is rescheduled for then (not counted as an attempt), so its
 // worker runs the next due job, of another lane, at once.
 //
-// The pull (wechat.pull, and wechat.receive for Official Accounts) has a pool
-// of its own ("inbound"), so a new callback's pull waits neither for the sends
-// it will cause nor for Teams: a pull lane runs one pull at a time, and the
-// pool keeps workers for it that no send can take.
+// The pull (wechat.pull) has a pool of its own ("pull"), so a new callback's
+// pull waits neither for the backlog it queued before, nor for the sends it
+// will cause, nor for Teams: a pull lane runs one pull at a time, and the pool
+// keeps workers for it that nothing else can take. What consumers sent is
+// applied on the "inbound" pool (wechat.apply_pulled, wechat.receive).
 //
 // A kind goes to the pool that names it exactly, else to the pool with the
 // longest matching prefix ("teams.*"), else to the "*" pool; a runner without a

@@ -68,11 +68,13 @@ type Pool struct {
 // DefaultPools keep the two sides apart, and consumers' input apart from our
 // output:
 //
-//   - inbound (4): wechat.pull (WeCom kf: one pull lane per account, so a
-//     callback's pull is never behind a send or a delivery), the pulled pages'
-//     wechat.apply_pulled (one lane per consumer, so four consumers' messages
-//     are applied at once) and wechat.receive (Official Account callbacks, one
-//     lane per consumer).
+//   - pull (2): wechat.pull, WeCom kf's sync_msg. One lane per account, and a
+//     pull only fetches a page and queues it, so a callback's pull is never
+//     behind the applying of a backlog, a send or a delivery.
+//   - inbound (4): what consumers sent, applied: the pulled pages'
+//     wechat.apply_pulled (four lanes per account, a consumer always on the
+//     same one) and wechat.receive (Official Account callbacks, one lane per
+//     consumer).
 //   - wechat (16): sends to consumers, opt-in links, session ends, and thread
 //     timers, whose work is mostly WeChat's. WeCom allows about 166 calls/s per
 //     API; a send is one call (tens of ms away) and two short transactions, so
@@ -83,7 +85,8 @@ type Pool struct {
 //     for the limiter returns a *bridge.RetryAfterError and gives its worker back.
 //   - other (1): anything else, such as kinds a newer replica enqueued.
 var DefaultPools = []Pool{
-	{Name: "inbound", Kinds: []string{bridge.JobPull, bridge.JobReceive, bridge.JobApplyPulled}, Workers: 4},
+	{Name: "pull", Kinds: []string{bridge.JobPull}, Workers: 2},
+	{Name: "inbound", Kinds: []string{bridge.JobReceive, bridge.JobApplyPulled}, Workers: 4},
 	{Name: "wechat", Kinds: []string{"wechat.*", "thread.*"}, Workers: 16},
 	{Name: "teams", Kinds: []string{"teams.*"}, Workers: 8},
 	{Name: "other", Kinds: []string{"*"}, Workers: 1},

@@ -12,7 +12,7 @@ import (
 
 // bridgeKinds are the job kinds the bridge's service runs (bridge/service.go).
 var bridgeKinds = []string{bridge.JobSend, bridge.JobPull, bridge.JobOptInLink, bridge.JobEndSession,
-	bridge.JobDeliver, bridge.JobTimer, bridge.JobInstall, bridge.JobReceive}
+	bridge.JobDeliver, bridge.JobTimer, bridge.JobInstall, bridge.JobReceive, bridge.JobApplyPulled}
 
 func handlersFor(kinds ...string) map[string]bridge.JobHandler {
 	h := map[string]bridge.JobHandler{}
@@ -30,7 +30,7 @@ func TestDefaultPools(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		bridge.JobPull: "inbound", bridge.JobReceive: "inbound",
+		bridge.JobPull: "pull", bridge.JobReceive: "inbound", bridge.JobApplyPulled: "inbound",
 		bridge.JobSend: "wechat", bridge.JobOptInLink: "wechat", bridge.JobEndSession: "wechat", bridge.JobTimer: "wechat",
 		bridge.JobDeliver: "teams", bridge.JobInstall: "teams",
 		"from.a.newer.replica": "other",
@@ -50,7 +50,7 @@ func TestDefaultPools(t *testing.T) {
 			}
 		}
 	}
-	if n := p.workers(); n != 29 {
+	if n := p.workers(); n != 31 {
 		t.Errorf("default pools have %d workers", n)
 	}
 }
