@@ -107,25 +107,7 @@ func (s *Service) SearchThreads(ctx context.Context, e EmployeeID, query string)
 	if q == "" {
 		return s.Threads(ctx, e)
 	}
-	var out []ThreadSummary
-	err := s.store.Tx(ctx, func(tx Tx) error {
-		c, err := tx.Company(ctx, s.company)
-		if err != nil {
-			return err
-		}
-		recs, err := tx.SearchThreadsOf(ctx, e, q)
-		if err != nil {
-			return err
-		}
-		for _, r := range recs {
-			sum, err := s.summary(ctx, tx, c, r, e, false)
-			if err != nil {
-				return err
-			}
-			out = append(out, sum)
-		}
-		return nil
-	})
+	out, err := s.summaries(ctx, e, func(tx Tx) ([]ThreadRecord, error) { return tx.SearchThreadsOf(ctx, e, q) })
 	if err != nil {
 		return nil, fmt.Errorf("bridge: search threads of %s: %w", e, err)
 	}

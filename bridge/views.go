@@ -92,13 +92,18 @@ func shortName(s string) string {
 
 // Threads lists the threads the employee takes part in, most recent first.
 func (s *Service) Threads(ctx context.Context, e EmployeeID) ([]ThreadSummary, error) {
+	return s.summaries(ctx, e, func(tx Tx) ([]ThreadRecord, error) { return tx.ThreadsOf(ctx, e) })
+}
+
+// summaries is the employee's view of the threads list finds, in one transaction.
+func (s *Service) summaries(ctx context.Context, e EmployeeID, list func(Tx) ([]ThreadRecord, error)) ([]ThreadSummary, error) {
 	var out []ThreadSummary
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		c, err := tx.Company(ctx, s.company)
 		if err != nil {
 			return err
 		}
-		recs, err := tx.ThreadsOf(ctx, e)
+		recs, err := list(tx)
 		if err != nil {
 			return err
 		}
