@@ -41,6 +41,7 @@ func (s *Service) Handlers() map[string]JobHandler {
 		JobEndSession: s.runEndSession,
 		JobInstall:    s.runInstall,
 		JobReceive:    s.runReceive,
+		JobAnchor:     s.runAnchor,
 	}
 }
 

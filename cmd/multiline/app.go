@@ -127,6 +127,9 @@ func (a *application) wire(ctx context.Context) error {
 	if err := a.svc.EnsureCompany(ctx, "Local company", cfg.AppTenantID, bridge.English); err != nil {
 		return fmt.Errorf("company: %w", err)
 	}
+	if err := a.svc.ScheduleAnchors(ctx); err != nil {
+		return fmt.Errorf("archive anchors: %w", err)
+	}
 	side.Bridge, side.Company = a.svc, string(a.svc.Company())
 	var err error
 	if a.side, err = wechat.NewSide(side); err != nil {
