@@ -274,3 +274,24 @@ func (db *DB) OpenMedia(ctx context.Context, m archive.MediaBody) (io.ReadCloser
 	}
 	return io.NopCloser(bytes.NewReader(data)), nil
 }
+
+var _ archive.Source = (*DB)(nil)
+
+// ArchiveConversation implements archive.Source: the thread's consumer (WeChat
+// id and nickname as stored now) and WeChat account. A thread whose row is gone
+// is described by its id alone; its events still export.
+func (db *DB) ArchiveConversation(ctx context.Context, company, thread string) (archive.Conversation, error) {
+	c := archive.Conversation{Company: company, Thread: thread, Consumer: archive.Party{Role: archive.RoleConsumer}}
+	var name sql.NullString
+	err := db.sql.QueryRowContext(ctx, `SELECT t.consumer, t.account, c.name FROM threads t
+LEFT JOIN consumers c ON c.company = t.company AND c.id = t.consumer
+WHERE t.id = $1 AND t.company = $2`, thread, company).Scan(&c.Consumer.ID, &c.Account, &name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, nil
+	}
+	if err != nil {
+		return c, fmt.Errorf("describe thread %s: %w", thread, err)
+	}
+	c.Consumer.Name = name.String
+	return c, nil
+}

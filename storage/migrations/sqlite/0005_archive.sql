@@ -19,11 +19,14 @@ CREATE TABLE archive_events (
 -- Exports read a company's events of a UTC day.
 CREATE INDEX archive_events_at ON archive_events (company, at);
 
+-- +goose StatementBegin
 CREATE TRIGGER archive_events_no_delete BEFORE DELETE ON archive_events
 BEGIN
     SELECT RAISE(ABORT, 'archive events are append-only');
 END;
+-- +goose StatementEnd
 
+-- +goose StatementBegin
 CREATE TRIGGER archive_events_no_update BEFORE UPDATE ON archive_events
 WHEN NOT (NEW.body IS NULL AND NEW.company = OLD.company AND NEW.thread = OLD.thread AND NEW.seq = OLD.seq
     AND NEW.at = OLD.at AND NEW.kind = OLD.kind AND NEW.body_hash = OLD.body_hash AND NEW.prev = OLD.prev
@@ -31,6 +34,7 @@ WHEN NOT (NEW.body IS NULL AND NEW.company = OLD.company AND NEW.thread = OLD.th
 BEGIN
     SELECT RAISE(ABORT, 'archive events are append-only (retention may only drop a body)');
 END;
+-- +goose StatementEnd
 
 -- The SHA-256 of each media item, computed when it is stored, so the archive
 -- records it without reading the bytes inside a transaction.
