@@ -63,6 +63,12 @@ func (s *Service) runAnchor(ctx context.Context, j Job) error {
 		if err := s.anchorIn(ctx, tx, day, now); err != nil {
 			return err
 		}
+		if s.journal != nil {
+			// The day is closed: its conversations go to the archive's mailbox.
+			if err := s.enqueueJournalDay(ctx, tx, day); err != nil {
+				return err
+			}
+		}
 		next, err := nextAnchor(s.company, now)
 		if err != nil {
 			return err

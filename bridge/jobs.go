@@ -42,6 +42,8 @@ func (s *Service) Handlers() map[string]JobHandler {
 		JobInstall:    s.runInstall,
 		JobReceive:    s.runReceive,
 		JobAnchor:     s.runAnchor,
+		JobJournalDay: s.runJournalDay,
+		JobJournal:    s.runJournal,
 	}
 }
 

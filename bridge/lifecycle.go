@@ -20,6 +20,8 @@ var jobLimits = map[string]JobLimits{
 	JobEndSession: {MaxAttempts: 10, MaxAge: 24 * time.Hour},
 	JobInstall:    {MaxAttempts: 10, MaxAge: 7 * 24 * time.Hour},
 	JobAnchor:     {MaxAttempts: 50, MaxAge: 7 * 24 * time.Hour},
+	JobJournalDay: {MaxAttempts: 50, MaxAge: 7 * 24 * time.Hour},
+	JobJournal:    {MaxAttempts: 50, MaxAge: 7 * 24 * time.Hour},
 }
 
 // defaultJobLimits apply to a kind this version does not know (a newer replica's).

@@ -31,6 +31,8 @@ type Service struct {
 	// captureOff turns the archive capture off, for the benchmark's baseline
 	// only: no option sets it, so production always captures (export_test.go).
 	captureOff bool
+	// journal sends anchored days to the archive's mailbox; nil: journaling off.
+	journal Journaler
 }
 
 // Options configure a Service.

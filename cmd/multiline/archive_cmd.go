@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +13,8 @@ import (
 
 	"github.com/multiline/multiline/archive"
 	"github.com/multiline/multiline/bridge"
+	"github.com/multiline/multiline/journal"
+	"github.com/multiline/multiline/storage"
 )
 
 // archiveCmd gives compliance officers and operators the record: verify that
@@ -95,6 +99,43 @@ func archiveCmd() *cobra.Command {
 	export.Flags().StringVar(&out, "out", ".", "folder to write into")
 	cmd.AddCommand(export)
 
+	var journalDay string
+	journalCmd := &cobra.Command{
+		Use:   "journal",
+		Short: "Send one UTC day's conversations to MULTILINE_ARCHIVE_JOURNAL_TO now (a re-send replaces: same Message-IDs)",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			day, err := time.Parse(archive.DayLayout, journalDay)
+			if err != nil {
+				return fmt.Errorf("--day: want YYYY-MM-DD: %w", err)
+			}
+			smtpURL, to := strings.TrimSpace(os.Getenv("MULTILINE_ARCHIVE_SMTP_URL")), strings.TrimSpace(os.Getenv("MULTILINE_ARCHIVE_JOURNAL_TO"))
+			if smtpURL == "" || to == "" {
+				return errors.New("set MULTILINE_ARCHIVE_SMTP_URL and MULTILINE_ARCHIVE_JOURNAL_TO to journal")
+			}
+			db, err := openMigrated(c.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			j, err := newJournal(db, smtpURL, to, os.Getenv("MULTILINE_PUBLIC_URL"), os.Getenv("WECHAT_MODE"), os.Getenv("WECOM_CORP_ID"))
+			if err != nil {
+				return err
+			}
+			sent, err := j.SendDay(c.Context(), "default", day)
+			for _, id := range sent {
+				fmt.Fprintln(c.OutOrStdout(), "sent <"+id+">")
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.OutOrStdout(), "%d conversations of %s journaled\n", len(sent), day.Format(archive.DayLayout))
+			return nil
+		},
+	}
+	journalCmd.Flags().StringVar(&journalDay, "day", "", "the UTC day, YYYY-MM-DD")
+	cmd.AddCommand(journalCmd)
+
 	cmd.AddCommand(&cobra.Command{
 		Use:   "anchor",
 		Short: "Record every thread's head on the company chain now (the daily job does it at midnight UTC)",
@@ -143,4 +184,22 @@ func exportOptions(day, from, to string) (archive.ExportOptions, error) {
 		o.Corp = os.Getenv("WECOM_CORP_ID")
 	}
 	return o, nil
+}
+
+// newJournal is the journaling of the deployment: its archive through the SMTP
+// server of smtpURL to the mailbox to, with the EML headers' channel and corp.
+func newJournal(db *storage.DB, smtpURL, to, publicURL, mode, corp string) (*journal.Journal, error) {
+	host := ""
+	if u, err := url.Parse(publicURL); err == nil {
+		host = u.Hostname()
+	}
+	m, err := journal.NewMailer(smtpURL, to, journal.Sender(host))
+	if err != nil {
+		return nil, err
+	}
+	o := archive.ExportOptions{Channel: archive.ChannelWeComKF, Corp: corp}
+	if mode == string(archive.ChannelOfficialAccount) {
+		o = archive.ExportOptions{Channel: archive.ChannelOfficialAccount}
+	}
+	return journal.New(db, m, o), nil
 }
