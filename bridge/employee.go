@@ -93,7 +93,9 @@ func (s *Service) SetEmployeeEnabled(ctx context.Context, id EmployeeID, enabled
 	if !enabled {
 		return s.disable(ctx, id)
 	}
-	if err := s.updateEmployee(ctx, id, func(e *Employee) { e.Enabled = true }); err != nil {
+	if err := s.updateEmployeeThen(ctx, id, func(e *Employee) { e.Enabled = true }, func(tx Tx, before, _ Employee) error {
+		return s.captureAdmin(ctx, tx, "employee", "enable", string(id), before.Enabled, true)
+	}); err != nil {
 		return err
 	}
 	return s.tx(ctx, func(tx Tx) error {
@@ -157,6 +159,12 @@ func (s *Service) SetFocus(ctx context.Context, id EmployeeID, t ThreadID) error
 }
 
 func (s *Service) updateEmployee(ctx context.Context, id EmployeeID, change func(*Employee)) error {
+	return s.updateEmployeeThen(ctx, id, change, nil)
+}
+
+// updateEmployeeThen is updateEmployee that also runs then (if not nil) in the
+// same transaction, after the employee is saved and before any job is touched.
+func (s *Service) updateEmployeeThen(ctx context.Context, id EmployeeID, change func(*Employee), then func(tx Tx, before, after Employee) error) error {
 	return s.tx(ctx, func(tx Tx) error {
 		e, err := tx.Employee(ctx, id)
 		if err != nil {
@@ -166,6 +174,11 @@ func (s *Service) updateEmployee(ctx context.Context, id EmployeeID, change func
 		change(&e)
 		if err := tx.SaveEmployee(ctx, e); err != nil {
 			return err
+		}
+		if then != nil {
+			if err := then(tx, before, e); err != nil {
+				return err
+			}
 		}
 		// Waiting deliveries go out as soon as Teams can take them again.
 		if !e.Blocked && (before.Blocked || before.Conversation != e.Conversation) {
@@ -374,8 +387,12 @@ func (s *Service) disable(ctx context.Context, id EmployeeID) error {
 				return fmt.Errorf("bridge: disable %s: leave %s: %w", id, rec.ID, err)
 			}
 		}
+		was := e.Enabled
 		e.Enabled, e.Focus = false, ""
 		if err := tx.SaveEmployee(ctx, e); err != nil {
+			return err
+		}
+		if err := s.captureAdmin(ctx, tx, "employee", "disable", string(id), was, false); err != nil {
 			return err
 		}
 		// Deliveries already decided (and the notices of the leaves above) are not

@@ -42,6 +42,9 @@ func (s *Service) Handlers() map[string]JobHandler {
 		JobInstall:     s.runInstall,
 		JobReceive:     s.runReceive,
 		JobApplyPulled: s.runApplyPulled,
+		JobAnchor:      s.runAnchor,
+		JobJournalDay:  s.runJournalDay,
+		JobJournal:     s.runJournal,
 	}
 }
 

@@ -22,6 +22,9 @@ var jobLimits = map[string]JobLimits{
 	JobOptInLink:   {MaxAttempts: 10, MaxAge: 24 * time.Hour},
 	JobEndSession:  {MaxAttempts: 10, MaxAge: 24 * time.Hour},
 	JobInstall:     {MaxAttempts: 10, MaxAge: 7 * 24 * time.Hour},
+	JobAnchor:      {MaxAttempts: 50, MaxAge: 7 * 24 * time.Hour},
+	JobJournalDay:  {MaxAttempts: 50, MaxAge: 7 * 24 * time.Hour},
+	JobJournal:     {MaxAttempts: 50, MaxAge: 7 * 24 * time.Hour},
 }
 
 // defaultJobLimits apply to a kind this version does not know (a newer replica's).
@@ -139,7 +142,10 @@ func (s *Service) recordUndelivered(ctx context.Context, tx Tx, p deliverJob, ca
 	if err := tx.SaveThread(ctx, rec); err != nil {
 		return err
 	}
-	return tx.InsertMessage(ctx, m)
+	if err := tx.InsertMessage(ctx, m); err != nil {
+		return err
+	}
+	return s.captureNote(ctx, tx, rec, m, lang, now)
 }
 
 // teamsReason says in words why Teams did not take a delivery.

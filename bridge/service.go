@@ -28,6 +28,11 @@ type Service struct {
 	autoEnable bool
 	// account is the WeChat account (open_kfid) new employee-initiated threads use.
 	account string
+	// captureOff turns the archive capture off, for the benchmark's baseline
+	// only: no option sets it, so production always captures (export_test.go).
+	captureOff bool
+	// journal sends anchored days to the archive's mailbox; nil: journaling off.
+	journal Journaler
 }
 
 // Options configure a Service.
@@ -90,8 +95,12 @@ func (s *Service) SetPolicy(ctx context.Context, p Policy, o Overrides) error {
 		if err != nil {
 			return err
 		}
+		old := c
 		c.Policy, c.Overrides = p, o
-		return tx.SaveCompany(ctx, c)
+		if err := tx.SaveCompany(ctx, c); err != nil {
+			return err
+		}
+		return s.capturePolicy(ctx, tx, old, c)
 	})
 }
 
@@ -106,8 +115,12 @@ func (s *Service) SetLanguage(ctx context.Context, lang Language) error {
 		if err != nil {
 			return err
 		}
+		old := c.Language
 		c.Language = lang
-		return tx.SaveCompany(ctx, c)
+		if err := tx.SaveCompany(ctx, c); err != nil {
+			return err
+		}
+		return s.captureAdmin(ctx, tx, "policy", "set", "language", old, lang)
 	})
 }
 
@@ -129,6 +142,7 @@ func (s *Service) applyTo(ctx context.Context, tx Tx, c Company, rec *ThreadReco
 
 // applyActs is applyTo that also returns the actions.
 func (s *Service) applyActs(ctx context.Context, tx Tx, c Company, rec *ThreadRecord, ev Event, now time.Time) ([]Action, error) {
+	before := rec.Thread
 	th, acts, err := Apply(c.Policy, rec.Thread, ev, now)
 	if err != nil {
 		return nil, err
@@ -152,6 +166,9 @@ func (s *Service) applyActs(ctx context.Context, tx Tx, c Company, rec *ThreadRe
 		if err := tx.SaveThread(ctx, *rec); err != nil {
 			return nil, err
 		}
+	}
+	if err := s.capture(ctx, tx, c, rec, before, ev, acts, seq, now); err != nil {
+		return nil, err
 	}
 	return acts, s.audit(ctx, tx, rec.ID, ev, acts, now)
 }

@@ -150,6 +150,13 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return newFixtureOn(t, db)
+}
+
+// newFixtureOn is newFixture on a database of the caller's (opened, not migrated).
+func newFixtureOn(t *testing.T, db *storage.DB) *fixture {
+	t.Helper()
+	ctx := context.Background()
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}

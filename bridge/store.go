@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/multiline/multiline/archive"
 )
 
 // Store is the bridge's database. Every change the service makes happens inside
@@ -75,6 +77,9 @@ type Tx interface {
 	// prefix would let "teams:e1" cancel "teams:e10", and costs a scan of every
 	// job on each consumer message).
 	CancelLanes(ctx context.Context, lanes ...string) error
+	// HasJobs reports whether the lane has a live job, waiting or running (dead
+	// jobs do not count): how a job that reschedules itself is started once.
+	HasJobs(ctx context.Context, lane string) (bool, error)
 	// WakeLane makes the lane's waiting jobs due now.
 	WakeLane(ctx context.Context, lane string) error
 	// CompleteJob deletes a job, inside the transaction that recorded its effect.
@@ -89,6 +94,20 @@ type Tx interface {
 	// Cursor and SaveCursor keep WeChat's sync_msg position per account.
 	Cursor(ctx context.Context, company CompanyID, account string) (string, error)
 	SaveCursor(ctx context.Context, company CompanyID, account, cursor string) error
+
+	// Archive appends the drafts to their archive chains (a thread's, or the
+	// company's: archive.CompanyThread), in order, sealed onto each chain's head
+	// as read in this transaction, so the record commits with the change it
+	// records or not at all. A thread chain is serialised by the thread's row lock
+	// (LoadThread); the company chain takes a lock of its own until the end of
+	// the transaction, so call it after the thread work (see storage/doc.go).
+	Archive(ctx context.Context, drafts ...archive.Draft) error
+	// ArchiveHeads lists the head of every thread chain of the company (not the
+	// company chain), what the daily anchor records.
+	ArchiveHeads(ctx context.Context, company CompanyID) ([]archive.ThreadHead, error)
+	// MediaInfo describes a stored media item for the archive (its SHA-256
+	// among others); ErrNotFound if there is none.
+	MediaInfo(ctx context.Context, ref string) (MediaInfo, error)
 
 	SaveCard(ctx context.Context, c CardRecord) error
 	LastCard(ctx context.Context, e EmployeeID, t ThreadID) (CardRecord, bool, error)
@@ -149,6 +168,15 @@ type MessageRecord struct {
 	WeChatMsgID string
 	At          time.Time
 	UpdatedAt   time.Time
+}
+
+// MediaInfo is what the archive records of a stored media item: the bytes stay
+// in the media store, and the chain covers their hash.
+type MediaInfo struct {
+	ContentType string
+	FileName    string
+	Size        int64
+	SHA256      archive.Hash
 }
 
 // Job is a unit of durable work. Kind selects the handler; Payload is its JSON.

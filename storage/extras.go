@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/multiline/multiline/archive"
 	"github.com/multiline/multiline/bridge"
 )
 
@@ -47,8 +48,10 @@ func (db *DB) PutMedia(ctx context.Context, company, contentType, fileName strin
 	if data == nil {
 		data = []byte{}
 	}
-	_, err := db.sql.ExecContext(ctx, `INSERT INTO media (ref, company, content_type, file_name, bytes, size, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)`, ref, company, contentType, fileName, data, len(data), micros(time.Now()))
+	// The hash the archive records is computed here, outside any transaction.
+	sum := archive.Sum(data)
+	_, err := db.sql.ExecContext(ctx, `INSERT INTO media (ref, company, content_type, file_name, bytes, size, created_at, sha256)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, ref, company, contentType, fileName, data, len(data), micros(time.Now()), sum.String())
 	if err != nil {
 		return "", fmt.Errorf("store media %s: %w", fileName, err)
 	}

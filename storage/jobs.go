@@ -41,6 +41,20 @@ func (t *tx) SetTimer(ctx context.Context, j bridge.Job) error {
 	return t.Enqueue(ctx, j)
 }
 
+// HasJobs reports whether the lane has a live (waiting or running) job.
+func (t *tx) HasJobs(ctx context.Context, lane string) (bool, error) {
+	rows, err := t.query(ctx, `SELECT 1 FROM jobs WHERE lane = $1 AND dead_at = 0 LIMIT 1`, lane)
+	if err != nil {
+		return false, fmt.Errorf("jobs of lane %s: %w", lane, err)
+	}
+	defer rows.Close()
+	found := rows.Next()
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("jobs of lane %s: %w", lane, err)
+	}
+	return found, nil
+}
+
 // CancelLanes deletes the pending jobs of the named lanes. Equality on lane is
 // one step of the jobs_lane index per lane, whatever the collation.
 func (t *tx) CancelLanes(ctx context.Context, lanes ...string) error {

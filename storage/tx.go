@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/multiline/multiline/archive"
 	"github.com/multiline/multiline/bridge"
 	"github.com/multiline/multiline/metrics"
 )
@@ -125,6 +126,9 @@ type tx struct {
 	// employees holds the version of each employee row as this transaction
 	// first read it (or last wrote it), which SaveEmployee checks.
 	employees map[bridge.EmployeeID]int64
+	// heads are the archive chains' heads as this transaction appended to them
+	// (see Archive).
+	heads map[archive.ChainID]archive.Head
 	// conflict is set when a statement failed with a deadlock or serialization
 	// failure, in case fn went on and returned some other error (the statements
 	// after it fail with "current transaction is aborted").

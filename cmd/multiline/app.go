@@ -128,6 +128,16 @@ func (a *application) wire(ctx context.Context) error {
 	if err := a.svc.EnsureCompany(ctx, "Local company", cfg.AppTenantID, bridge.English); err != nil {
 		return fmt.Errorf("company: %w", err)
 	}
+	if err := a.svc.ScheduleAnchors(ctx); err != nil {
+		return fmt.Errorf("archive anchors: %w", err)
+	}
+	if cfg.ArchiveSMTPURL != "" {
+		j, err := newJournal(a.db, cfg.ArchiveSMTPURL, cfg.ArchiveJournalTo, cfg.PublicURL, cfg.WeChatMode, cfg.WeComCorpID)
+		if err != nil {
+			return fmt.Errorf("configuration: %w", err)
+		}
+		a.svc.AttachJournal(j)
+	}
 	side.Bridge, side.Company = a.svc, string(a.svc.Company())
 	var err error
 	if a.side, err = wechat.NewSide(side); err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/user"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/multiline/multiline/archive"
 	"github.com/multiline/multiline/bridge"
 	"github.com/multiline/multiline/manifest"
 )
@@ -43,6 +45,9 @@ func adminCmd() *cobra.Command {
 			if err := svc.EnsureCompany(c.Context(), "Company", os.Getenv("MicrosoftAppTenantId"), bridge.English); err != nil {
 				return err
 			}
+			// The archive names who made an admin change: here, the operator's
+			// account on the machine that ran the command.
+			c.SetContext(bridge.WithAdmin(c.Context(), cliAdmin()))
 			return run(c, svc, args)
 		}
 	}
@@ -118,6 +123,15 @@ func adminCmd() *cobra.Command {
 	})
 	cmd.AddCommand(jobsCmd())
 	return cmd
+}
+
+// cliAdmin is the admin the archive records for a change made with `multiline admin`.
+func cliAdmin() archive.Party {
+	name := "unknown"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	return archive.Party{Role: archive.RoleAdmin, ID: "cli:" + name, Name: name + " (multiline admin command)"}
 }
 
 var errBadPolicyArg = errors.New("expected KEY=VALUE")

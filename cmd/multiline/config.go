@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/multiline/multiline/journal"
 )
 
 // Config is the service's configuration, read from the environment under the names
@@ -46,6 +48,10 @@ type Config struct {
 	Admins []string // Entra object ids allowed on the admin pages
 	// ComplianceReviewers are Entra object ids allowed on the compliance screens.
 	ComplianceReviewers []string
+
+	// ArchiveSMTPURL and ArchiveJournalTo turn SMTP journaling of the archive
+	// on: each anchored day's conversations are mailed to the journaling mailbox.
+	ArchiveSMTPURL, ArchiveJournalTo string
 }
 
 // Setting describes one environment variable; the table drives loading, the error
@@ -83,6 +89,8 @@ var settings = []Setting{
 	{Name: "WECHAT_API_BASE", Default: "https://api.weixin.qq.com (the built-in simulator in local mode)", About: "Official Account API base URL"},
 	{Name: "MULTILINE_COMPLIANCE_REVIEWERS", About: "comma-separated Entra object ids of the compliance reviewers; the tab token's Compliance.Review role counts too"},
 	{Name: "MULTILINE_ADMINS", About: "comma-separated Entra object ids of the admins (the tab's admin page); everyone in local mode"},
+	{Name: "MULTILINE_ARCHIVE_SMTP_URL", Secret: true, About: "smtp://user:pass@host:port (STARTTLS when offered) or smtps://… (TLS): journal each UTC day's conversations as EML to MULTILINE_ARCHIVE_JOURNAL_TO; empty: no journaling"},
+	{Name: "MULTILINE_ARCHIVE_JOURNAL_TO", Required: "with MULTILINE_ARCHIVE_SMTP_URL", About: "the archive's journaling mailbox"},
 	{Name: "BOT_OPENID_METADATA_URL", Default: "https://login.botframework.com/v1/.well-known/openidconfiguration", About: "where inbound bot token keys come from"},
 	{Name: "TAB_OPENID_METADATA_URL", Default: "https://login.microsoftonline.com/{tenant}/v2.0/.well-known/openid-configuration", About: "where the tab's SSO token keys and issuer come from (sovereign clouds, tests)"},
 }
@@ -179,6 +187,8 @@ func LoadConfig(getenv func(string) string, dev bool) (Config, error) {
 		LogFormat:            strings.ToLower(get("MULTILINE_LOG_FORMAT", "text")),
 		Admins:               splitList(get("MULTILINE_ADMINS", "")),
 		ComplianceReviewers:  splitList(get("MULTILINE_COMPLIANCE_REVIEWERS", "")),
+		ArchiveSMTPURL:       get("MULTILINE_ARCHIVE_SMTP_URL", ""),
+		ArchiveJournalTo:     get("MULTILINE_ARCHIVE_JOURNAL_TO", ""),
 	}
 	if dev {
 		c.Addr = get("MULTILINE_ADDR", "127.0.0.1:3978")
@@ -256,6 +266,20 @@ func (c Config) validate() error {
 	}
 	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		return bad("MULTILINE_DATABASE_URL", "must start with sqlite: or postgres://")
+	}
+	if c.ArchiveSMTPURL != "" || c.ArchiveJournalTo != "" {
+		if c.ArchiveSMTPURL == "" {
+			return missing("MULTILINE_ARCHIVE_SMTP_URL")
+		}
+		if c.ArchiveJournalTo == "" {
+			return missing("MULTILINE_ARCHIVE_JOURNAL_TO")
+		}
+		if _, err := journal.NewMailer(c.ArchiveSMTPURL, c.ArchiveJournalTo, "journal@multiline.invalid"); err != nil {
+			if strings.Contains(err.Error(), "JOURNAL_TO") {
+				return bad("MULTILINE_ARCHIVE_JOURNAL_TO", "must be the journaling mailbox's address")
+			}
+			return bad("MULTILINE_ARCHIVE_SMTP_URL", "must be smtp://[user:pass@]host:port or smtps://[user:pass@]host:port")
+		}
 	}
 	if !strings.Contains(c.Addr, ":") {
 		return bad("MULTILINE_ADDR", "must be host:port or :port")

@@ -45,6 +45,7 @@ func newRoot() *cobra.Command {
 		migrateCmd(),
 		manifestCmd(),
 		adminCmd(),
+		archiveCmd(),
 		configCmd(),
 		simulateCmd(),
 		fakeWeChatCmd(),

@@ -66,6 +66,11 @@ func (t *tx) SetTimer(ctx context.Context, j bridge.Job) error {
 	return t.Enqueue(ctx, j)
 }
 
+// HasJobs reports whether the lane has a live job; buried jobs leave their lane.
+func (t *tx) HasJobs(_ context.Context, lane string) (bool, error) {
+	return len(t.s.lanes[lane]) > 0, nil
+}
+
 func (t *tx) CancelLanes(_ context.Context, lanes ...string) error {
 	if len(lanes) == 0 || slices.Contains(lanes, "") {
 		return fmt.Errorf("cancel lanes %q: %w", lanes, jobs.ErrEmptyLane)

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/multiline/multiline/archive"
 	"github.com/multiline/multiline/bridge"
 )
 
@@ -45,6 +46,11 @@ type Store struct {
 
 	tokens map[string]token
 	media  map[string]media
+
+	// chains holds the archive events of each chain, in seq order; chainOrder
+	// lists the chains as they first appeared.
+	chains     map[archive.ChainID][]archive.Event
+	chainOrder []archive.ChainID
 }
 
 // consumerKey is a (company, name) pair: consumers, inbound msgids, cursors.
@@ -101,6 +107,7 @@ func New() *Store {
 		lanes:     map[string][]int64{},
 		tokens:    map[string]token{},
 		media:     map[string]media{},
+		chains:    map[archive.ChainID][]archive.Event{},
 	}
 }
 
