@@ -343,7 +343,7 @@ export function App({ deepLink }: AppProps) {
     detail ? (
       <Conversation
         th={detail}
-        meName={me?.name || ""}
+        meId={me?.id || ""}
         serverOffset={offset}
         tick={tick}
         narrow={narrow}

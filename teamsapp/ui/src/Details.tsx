@@ -1,7 +1,7 @@
 import { Avatar, Badge, Body1, Button, Caption1, makeStyles, Subtitle1, Subtitle2, tokens } from "@fluentui/react-components";
 import { DismissRegular, PersonAddRegular, PersonDeleteRegular } from "@fluentui/react-icons";
 import type { ThreadDetail } from "./api";
-import { statusBadge } from "./format";
+import { avatarImage, statusBadge } from "./format";
 import { t } from "./i18n";
 import { WeChatMark } from "./WeChatMark";
 
@@ -41,7 +41,7 @@ export function Details({ th, onOpen, onClose, onAdd, onRemove }: DetailsProps) 
         {onClose ? <Button appearance="subtle" icon={<DismissRegular />} aria-label={t("close")} title={t("close")} onClick={onClose} /> : null}
       </div>
       <div className={s.card}>
-        <Avatar name={th.consumer_name} size={72} color="colorful" aria-hidden />
+        <Avatar name={th.consumer_name} image={avatarImage(th.consumer_avatar_url)} size={72} color="colorful" aria-hidden data-testid="consumer-avatar" />
         <Subtitle1 as="p" className={s.name}>
           {th.consumer_name}
         </Subtitle1>
