@@ -95,7 +95,8 @@ const useStyles = makeStyles({
   note: { border: `1px solid ${tokens.colorPaletteYellowBorder2}`, backgroundColor: tokens.colorPaletteYellowBackground1 },
   noticeLabel: { display: "flex", alignItems: "center", gap: "4px", color: tokens.colorNeutralForeground2, fontWeight: tokens.fontWeightSemibold },
   media: { display: "flex", flexDirection: "column", gap: "4px", marginBottom: "4px" },
-  img: { maxWidth: "min(100%, 280px)", maxHeight: "280px", borderRadius: tokens.borderRadiusMedium, display: "block" },
+  // A tiny image (an icon, a sticker) still shows as an attachment, on a box of its own.
+  img: { maxWidth: "min(100%, 280px)", maxHeight: "280px", minWidth: "64px", minHeight: "64px", objectFit: "contain", backgroundColor: tokens.colorNeutralBackground3, borderRadius: tokens.borderRadiusMedium, display: "block" },
   video: { maxWidth: "min(100%, 320px)", maxHeight: "240px", borderRadius: tokens.borderRadiusMedium },
   audio: { maxWidth: "100%", width: "260px" },
   file: { display: "inline-flex", alignItems: "center", gap: "6px" },

@@ -6,7 +6,8 @@ import { t } from "./i18n";
 import { WeChatMark } from "./WeChatMark";
 
 const useStyles = makeStyles({
-  root: { display: "flex", flexDirection: "column", gap: "16px", padding: "16px", minWidth: 0, overflowY: "auto", height: "100%", boxSizing: "border-box", backgroundColor: tokens.colorNeutralBackground1 },
+  // The drawer's whole width (at 768 px it shrank to its content in zh-CN).
+  root: { display: "flex", flexDirection: "column", gap: "16px", padding: "16px", width: "100%", minWidth: 0, overflowY: "auto", height: "100%", boxSizing: "border-box", backgroundColor: tokens.colorNeutralBackground1 },
   top: { display: "flex", justifyContent: "space-between", alignItems: "center", gap: "8px" },
   card: { display: "flex", flexDirection: "column", alignItems: "center", gap: "8px", textAlign: "center" },
   name: { overflowWrap: "anywhere" },
