@@ -69,9 +69,16 @@ playground: tools
 tools: deps-npm deps-chromium
 
 deps-npm: $(NPM_STAMP)
+# npm ci empties node_modules first, following a link: in a worktree whose
+# node_modules links to a shared install it would empty that install for every
+# worktree using it. A link is used as it is.
 $(NPM_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund
-	touch $@
+	@if [ -L node_modules ]; then \
+		echo "node_modules links to a shared install ($$(readlink node_modules)): using it as it is, not running npm ci"; \
+		test -x node_modules/.bin/esbuild || { echo "the shared install has no esbuild: run npm ci where it lives"; exit 1; }; \
+	else \
+		npm ci --no-audit --no-fund && touch $@; \
+	fi
 
 deps-chromium:
 	@if [ ! -x $(CHROMIUM) ]; then \
