@@ -32,6 +32,10 @@ type InboxTx interface {
 	// or the text or file name of a message a person wrote, contains query
 	// (already lowercased; matched against lowercased text), ordered as ThreadsOf.
 	SearchThreadsOf(ctx context.Context, e EmployeeID, query string) ([]ThreadRecord, error)
+	// LastListedMessages returns, per thread e takes part in, the last message
+	// that is not a note kept for an employee (what a thread list shows).
+	// Threads without one are left out.
+	LastListedMessages(ctx context.Context, e EmployeeID) (map[ThreadID]MessageRecord, error)
 	// ThreadParticipants lists a thread's employees in order of joining, without
 	// locking the thread (LoadThread does); none for an unknown thread.
 	ThreadParticipants(ctx context.Context, t ThreadID) ([]EmployeeID, error)
@@ -107,7 +111,7 @@ func (s *Service) SearchThreads(ctx context.Context, e EmployeeID, query string)
 	if q == "" {
 		return s.Threads(ctx, e)
 	}
-	out, err := s.summaries(ctx, e, func(tx Tx) ([]ThreadRecord, error) { return tx.SearchThreadsOf(ctx, e, q) })
+	out, err := s.listSummaries(ctx, e, func(tx Tx) ([]ThreadRecord, error) { return tx.SearchThreadsOf(ctx, e, q) })
 	if err != nil {
 		return nil, fmt.Errorf("bridge: search threads of %s: %w", e, err)
 	}
@@ -174,6 +178,56 @@ func (s *Service) views(ctx context.Context, tx Tx, recs []MessageRecord) ([]Mes
 		v := viewOf(m)
 		v.AuthorName = names[m.Author]
 		out = append(out, v)
+	}
+	return out, nil
+}
+
+// summaries are the list's summaries of viewer's threads recs, as summary
+// (without history) makes them one by one, in three queries whatever the
+// number of threads: their consumers, their participants, their last messages.
+func (s *Service) summaries(ctx context.Context, tx Tx, c Company, recs []ThreadRecord, viewer EmployeeID) ([]ThreadSummary, error) {
+	if len(recs) == 0 {
+		return nil, nil
+	}
+	var cids []ConsumerID
+	var eids []EmployeeID
+	for _, r := range recs {
+		if r.Consumer != "" && !slices.Contains(cids, r.Consumer) {
+			cids = append(cids, r.Consumer)
+		}
+		for _, e := range r.Participants {
+			if !slices.Contains(eids, e) {
+				eids = append(eids, e)
+			}
+		}
+	}
+	cons, err := tx.ConsumersByID(ctx, s.company, cids)
+	if err != nil {
+		return nil, err
+	}
+	emps, err := tx.EmployeesByID(ctx, eids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[EmployeeID]Employee, len(emps))
+	for _, e := range emps {
+		byID[e.ID] = e
+	}
+	last, err := tx.LastListedMessages(ctx, viewer)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ThreadSummary, 0, len(recs))
+	for _, r := range recs {
+		ps := make([]Employee, 0, len(r.Participants))
+		for _, e := range r.Participants {
+			ps = append(ps, byID[e])
+		}
+		sum := s.head(c, r, cons[r.Consumer], ps)
+		if m, ok := last[r.ID]; ok {
+			sum.LastMessage, sum.LastAt = m.Text, m.At
+		}
+		out = append(out, sum)
 	}
 	return out, nil
 }

@@ -187,6 +187,19 @@ func TestServicePreviewAndSearch(t *testing.T) {
 		t.Errorf("preview of th2 = %+v, want the consumer's file", p)
 	}
 
+	// The list's own last message (notes left out) and the participants' names
+	// come from the same few queries.
+	list, err = f.svc.Threads(ctx, alice)
+	if err != nil || len(list) != 2 || list[0].ID != th2 {
+		t.Fatalf("threads %+v %v", list, err)
+	}
+	if list[1].LastMessage != "Let me check" || !slices.Equal(list[1].Participants, []string{"Alice"}) || list[1].ConsumerName != "WeChat user c1" {
+		t.Errorf("th1 in the list = %+v", list[1])
+	}
+	if !list[0].LastAt.Equal(last[th2].At) || list[0].ConsumerName != "Zhang Wei" {
+		t.Errorf("th2 in the list = %+v, want the file's time %v", list[0], last[th2].At)
+	}
+
 	search := func(q string) []bridge.ThreadID {
 		t.Helper()
 		got, err := f.svc.SearchThreads(ctx, alice, q)

@@ -32,31 +32,19 @@ func viewOf(m MessageRecord) MessageView {
 
 // summary is a thread as viewer sees it: notes kept for another employee are left out.
 func (s *Service) summary(ctx context.Context, tx Tx, c Company, rec ThreadRecord, viewer EmployeeID, history bool) (ThreadSummary, error) {
-	sum := ThreadSummary{ID: rec.ID, Status: rec.Status, Queued: len(rec.Queue), QueueLimit: c.Policy.QueueLimit,
-		OptInLink: rec.OptInLink, LastAt: rec.UpdatedAt}
+	var con Consumer
 	if rec.Consumer != "" {
-		con, err := tx.Consumer(ctx, rec.Company, rec.Consumer)
+		var err error
+		con, err = tx.Consumer(ctx, rec.Company, rec.Consumer)
 		if err != nil && !errors.Is(err, ErrNotFound) {
-			return sum, err
+			return ThreadSummary{}, err
 		}
-		sum.ConsumerName, sum.ConsumerAvatarURL = con.Name, con.AvatarURL
-		if sum.ConsumerName == "" {
-			sum.ConsumerName = "WeChat user " + shortName(string(rec.Consumer))
-		}
-	} else {
-		sum.ConsumerName = "Awaiting opt-in"
-	}
-	if rec.Status == StatusActive && rec.windowOpen(c.Policy, s.now()) {
-		sum.WindowEnd = rec.WindowEnd(c.Policy)
-		sum.SendsLeft = max(0, min(c.Policy.employeeSends()-rec.Sends, c.Policy.EmployeeLimit-rec.Streak))
 	}
 	emps, err := tx.EmployeesByID(ctx, rec.Participants)
 	if err != nil {
-		return sum, err
+		return ThreadSummary{}, err
 	}
-	for _, e := range emps {
-		sum.Participants = append(sum.Participants, e.Name)
-	}
+	sum := s.head(c, rec, con, emps)
 	// A list shows the last message that is not a note kept for an employee;
 	// notes come in bursts of a few per event.
 	limit := 8
@@ -83,6 +71,29 @@ func (s *Service) summary(ctx context.Context, tx Tx, c Company, rec ThreadRecor
 	return sum, nil
 }
 
+// head is what a thread's summary says besides its messages: con is its
+// consumer (zero if unknown), emps its participants.
+func (s *Service) head(c Company, rec ThreadRecord, con Consumer, emps []Employee) ThreadSummary {
+	sum := ThreadSummary{ID: rec.ID, Status: rec.Status, Queued: len(rec.Queue), QueueLimit: c.Policy.QueueLimit,
+		OptInLink: rec.OptInLink, LastAt: rec.UpdatedAt}
+	if rec.Consumer != "" {
+		sum.ConsumerName, sum.ConsumerAvatarURL = con.Name, con.AvatarURL
+		if sum.ConsumerName == "" {
+			sum.ConsumerName = "WeChat user " + shortName(string(rec.Consumer))
+		}
+	} else {
+		sum.ConsumerName = "Awaiting opt-in"
+	}
+	if rec.Status == StatusActive && rec.windowOpen(c.Policy, s.now()) {
+		sum.WindowEnd = rec.WindowEnd(c.Policy)
+		sum.SendsLeft = max(0, min(c.Policy.employeeSends()-rec.Sends, c.Policy.EmployeeLimit-rec.Streak))
+	}
+	for _, e := range emps {
+		sum.Participants = append(sum.Participants, e.Name)
+	}
+	return sum
+}
+
 func shortName(s string) string {
 	if len(s) > 6 {
 		return s[len(s)-6:]
@@ -92,11 +103,12 @@ func shortName(s string) string {
 
 // Threads lists the threads the employee takes part in, most recent first.
 func (s *Service) Threads(ctx context.Context, e EmployeeID) ([]ThreadSummary, error) {
-	return s.summaries(ctx, e, func(tx Tx) ([]ThreadRecord, error) { return tx.ThreadsOf(ctx, e) })
+	return s.listSummaries(ctx, e, func(tx Tx) ([]ThreadRecord, error) { return tx.ThreadsOf(ctx, e) })
 }
 
-// summaries is the employee's view of the threads list finds, in one transaction.
-func (s *Service) summaries(ctx context.Context, e EmployeeID, list func(Tx) ([]ThreadRecord, error)) ([]ThreadSummary, error) {
+// listSummaries is the employee's view of the threads list finds, in one
+// transaction.
+func (s *Service) listSummaries(ctx context.Context, e EmployeeID, list func(Tx) ([]ThreadRecord, error)) ([]ThreadSummary, error) {
 	var out []ThreadSummary
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		c, err := tx.Company(ctx, s.company)
@@ -107,14 +119,8 @@ func (s *Service) summaries(ctx context.Context, e EmployeeID, list func(Tx) ([]
 		if err != nil {
 			return err
 		}
-		for _, r := range recs {
-			sum, err := s.summary(ctx, tx, c, r, e, false)
-			if err != nil {
-				return err
-			}
-			out = append(out, sum)
-		}
-		return nil
+		out, err = s.summaries(ctx, tx, c, recs, e)
+		return err
 	})
 	return out, err
 }

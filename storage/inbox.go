@@ -63,24 +63,37 @@ GROUP BY m.thread`, e, bridge.FromConsumer, bridge.FromEmployee, bridge.ToEmploy
 
 // LastWrittenMessages returns, per thread of e, the last message a person wrote.
 func (t *tx) LastWrittenMessages(ctx context.Context, e bridge.EmployeeID) (map[bridge.ThreadID]bridge.MessageRecord, error) {
+	return t.lastMessages(ctx, e, "x.from_party IN "+writtenParties, "last written messages")
+}
+
+// LastListedMessages returns, per thread of e, the last message that is not a
+// note kept for an employee.
+func (t *tx) LastListedMessages(ctx context.Context, e bridge.EmployeeID) (map[bridge.ThreadID]bridge.MessageRecord, error) {
+	return t.lastMessages(ctx, e, "x.from_party <> '"+string(bridge.ToEmployee)+"'", "last listed messages")
+}
+
+// lastMessages returns, per thread of e, the last message x that matches
+// where (a literal condition on x). Each thread's is found by walking its
+// (thread, seq) index backwards to the first match, not by reading the thread.
+func (t *tx) lastMessages(ctx context.Context, e bridge.EmployeeID, where, what string) (map[bridge.ThreadID]bridge.MessageRecord, error) {
 	rows, err := t.query(ctx, `SELECT `+mCols+` FROM participants p
 JOIN messages m ON m.thread = p.thread
 WHERE p.employee = $1 AND m.seq = (
-  SELECT MAX(x.seq) FROM messages x WHERE x.thread = p.thread AND x.from_party IN `+writtenParties+`)`, e)
+  SELECT x.seq FROM messages x WHERE x.thread = p.thread AND `+where+` ORDER BY x.seq DESC LIMIT 1)`, e)
 	if err != nil {
-		return nil, fmt.Errorf("last messages of %s: %w", e, err)
+		return nil, fmt.Errorf("%s of %s: %w", what, e, err)
 	}
 	defer rows.Close()
 	out := map[bridge.ThreadID]bridge.MessageRecord{}
 	for rows.Next() {
 		m, err := scanMessage(rows)
 		if err != nil {
-			return nil, fmt.Errorf("last messages of %s: %w", e, err)
+			return nil, fmt.Errorf("%s of %s: %w", what, e, err)
 		}
 		out[m.Thread] = m
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("last messages of %s: %w", e, err)
+		return nil, fmt.Errorf("%s of %s: %w", what, e, err)
 	}
 	return out, nil
 }

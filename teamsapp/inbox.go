@@ -88,10 +88,10 @@ func (a *App) features() featuresJSON {
 	return featuresJSON{Search: "recent"}
 }
 
-// isMine reports whether the employee wrote v. MessageView names its author by
-// name only; two colleagues of the same name would both count.
+// isMine reports whether the employee wrote v, by id: two colleagues may
+// share a name.
 func isMine(v bridge.MessageView, me bridge.Employee) bool {
-	return v.From == bridge.FromEmployee && v.AuthorName != "" && v.AuthorName == me.Name
+	return v.From == bridge.FromEmployee && v.Author != "" && v.Author == me.ID
 }
 
 // written reports whether a person wrote v (not a notice or a note).

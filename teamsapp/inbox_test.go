@@ -12,8 +12,8 @@ import (
 	"github.com/multiline/multiline/bridge"
 )
 
-// plainBridge is the memBridge without its Inbox methods: a bridge like
-// *bridge.Service today, so the tab's fallbacks are what answers.
+// plainBridge is the memBridge without its Inbox methods: a bridge that keeps
+// no read marks, so the tab's fallbacks are what answers.
 type plainBridge struct{ Bridge }
 
 func (p plainBridge) CanSend(body bridge.Content) error { return p.Bridge.(SendChecker).CanSend(body) }

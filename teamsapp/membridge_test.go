@@ -100,7 +100,7 @@ func (m *memBridge) recordBy(th *memThread, by bridge.EmployeeID, v bridge.Messa
 		if th.author == nil {
 			th.author = map[bridge.MessageID]bridge.EmployeeID{}
 		}
-		th.author[v.ID] = by
+		th.author[v.ID], v.Author = by, by
 		if e, err := m.employee(by); err == nil {
 			v.AuthorName = e.Name
 		}

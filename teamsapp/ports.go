@@ -82,8 +82,11 @@ type JobAdmin interface {
 // that is still alive: the runner owns it.
 var ErrJobNotDead = errors.New("the job is not dead")
 
-// Compile-time proof that the lead can pass the service as is.
-var _ Bridge = (*bridge.Service)(nil)
+// Compile-time proof that the lead can pass the service as is, inbox and all.
+var (
+	_ Bridge = (*bridge.Service)(nil)
+	_ Inbox  = (*bridge.Service)(nil)
+)
 
 // Directory finds people in the organization (Microsoft Graph), so an admin can
 // add someone who has never opened MultiLine. Optional: without it the admin page
@@ -101,12 +104,13 @@ type DirectoryUser struct {
 
 // Inbox is what the tab's inbox needs from the bridge beyond Bridge: read marks
 // kept per employee, the last message a person wrote, search, and the
-// participants with their ids. *bridge.Service does not implement it yet; the
-// tab then works previews, search and participant ids out of Threads, Thread
-// and Employees (one more query per thread; search sees the last 50 messages of
-// each thread), shows no unread counts, and says so in /api/v1/config
-// (features.unread false). When Config.Bridge implements Inbox the tab uses it
-// without wiring.
+// participants with their ids. *bridge.Service implements it (bridge/inbox.go,
+// one query per call over all of an employee's threads). A Bridge without it
+// still serves the tab: previews, search and participant ids are then worked
+// out of Threads, Thread and Employees (one more query per thread; search sees
+// the last 50 messages of each thread), no unread counts are shown, and
+// /api/v1/config says so (features.unread false). When Config.Bridge
+// implements Inbox the tab uses it without wiring.
 type Inbox interface {
 	// Unread counts, per thread of the employee, the messages after their read
 	// mark that are not theirs: the consumer's, colleagues', and notes kept for

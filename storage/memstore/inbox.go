@@ -59,6 +59,15 @@ func (t *tx) UnreadCounts(_ context.Context, e bridge.EmployeeID) (map[bridge.Th
 }
 
 func (t *tx) LastWrittenMessages(_ context.Context, e bridge.EmployeeID) (map[bridge.ThreadID]bridge.MessageRecord, error) {
+	return t.lastMessages(e, written), nil
+}
+
+func (t *tx) LastListedMessages(_ context.Context, e bridge.EmployeeID) (map[bridge.ThreadID]bridge.MessageRecord, error) {
+	return t.lastMessages(e, func(m bridge.MessageRecord) bool { return m.From != bridge.ToEmployee }), nil
+}
+
+// lastMessages returns, per thread of e, the last message that matches.
+func (t *tx) lastMessages(e bridge.EmployeeID, match func(bridge.MessageRecord) bool) map[bridge.ThreadID]bridge.MessageRecord {
 	out := map[bridge.ThreadID]bridge.MessageRecord{}
 	for _, tr := range t.s.threads {
 		if !tr.IsParticipant(e) {
@@ -66,13 +75,13 @@ func (t *tx) LastWrittenMessages(_ context.Context, e bridge.EmployeeID) (map[br
 		}
 		msgs := t.threadMessages(tr.ID)
 		for i := len(msgs) - 1; i >= 0; i-- {
-			if written(msgs[i]) {
+			if match(msgs[i]) {
 				out[tr.ID] = msgs[i]
 				break
 			}
 		}
 	}
-	return out, nil
+	return out
 }
 
 // SearchThreadsOf matches as storage does on PostgreSQL (full Unicode case folding).

@@ -107,6 +107,14 @@ func runInbox(t *testing.T, f Factory) {
 		if len(last) != 2 || !reflect.DeepEqual(last["t1"], msgs[5]) || !reflect.DeepEqual(last["t2"], file) {
 			t.Errorf("LastWrittenMessages(e1) = %+v\nwant t1 → %+v, t2 → %+v", last, msgs[5], file)
 		}
+		// The list's last message: notes are skipped, notices to the consumer are not.
+		listed, err := tx.LastListedMessages(ctx, "e1")
+		if err != nil {
+			return err
+		}
+		if len(listed) != 2 || !reflect.DeepEqual(listed["t1"], msgs[5]) || !reflect.DeepEqual(listed["t2"], msgs[8]) {
+			t.Errorf("LastListedMessages(e1) = %+v\nwant t1 → %+v, t2 → %+v", listed, msgs[5], msgs[8])
+		}
 		if none, err := tx.LastWrittenMessages(ctx, "e9"); err != nil || len(none) != 0 {
 			t.Errorf("LastWrittenMessages(e9) = %v, %v", none, err)
 		}

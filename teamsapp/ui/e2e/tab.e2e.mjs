@@ -269,7 +269,7 @@ try {
     await dlg.waitFor({ state: "detached" });
   });
 
-  let t1;
+  let t1, unreadBefore, listedName;
   await step("a consumer starts: through Joe's link, the welcome notice, the thread in Joe's list", async () => {
     await emiliano.open(joeLink);
     await emiliano.say("Joe, what's a nice movie I can go watch and relax");
@@ -279,6 +279,8 @@ try {
     const preview = await item.locator("[data-testid=preview]").textContent();
     if (!preview.includes("Joe, what's a nice movie")) throw new Error("preview: " + preview);
     await item.locator("[data-testid=needs-answer]").waitFor();
+    unreadBefore = await item.getAttribute("data-unread");
+    listedName = await item.textContent();
     t1 = await openThread(tab, emiliano);
     await msgs(tab).locator("li[data-from=consumer]", { hasText: "nice movie" }).waitFor();
     await msgs(tab).locator("li[data-from=system][data-notice=consumer_welcome]").waitFor();
@@ -287,9 +289,18 @@ try {
   await bridgeCheck("the employee's welcome notice inline", "employee notices kept in the thread as employee_note", async () => {
     await msgs(tab).locator("li[data-from=employee_note][data-notice=employee_welcome]").waitFor({ timeout: 3000 });
   });
-  if (!features.unread) {
-    results.pending.push("unread counts per employee (needs the bridge: Inbox.Unread and MarkRead)");
-  }
+  await bridgeCheck("the kf consumer's WeChat nickname in the list (customer/batchget on the sync_msg path)", "wechat profiles on the pull path", async () => {
+    if (!listedName.includes(emiliano.name)) throw new Error("the list shows " + JSON.stringify(listedName));
+  });
+  await bridgeCheck("unread counts kept per employee: 2 before the thread is opened, none once it is, after a reload too", "Inbox.Unread and MarkRead", async () => {
+    if (!features.unread) throw new Error("features.unread is false");
+    if (unreadBefore !== "2") throw new Error(`unread before opening = ${unreadBefore}, want 2 (the consumer's message and Joe's welcome note)`);
+    await tab.locator(`[data-thread="${t1}"][data-unread="0"]`).waitFor({ timeout: 5000 });
+    await tab.reload();
+    await tab.locator(`[data-testid=thread-list] [data-thread="${t1}"][data-unread="0"]`).waitFor({ timeout: 10000 });
+    if (!(await tab.locator(`[data-testid=conversation][data-thread="${t1}"]`).count())) await openThread(tab, emiliano);
+    await msgs(tab).locator("li[data-from=consumer]", { hasText: "nice movie" }).waitFor();
+  });
 
   const three = ["Okay great. You should see - Extraction.", "I enjoyed watching it.", "Tell me what you think!"];
   await step("three replies are sent; the composer says why the next one queues", async () => {
@@ -433,6 +444,13 @@ try {
     await dlg.waitFor({ state: "detached" });
     await tab.locator("[data-testid=details-pane] [data-testid=cap]", { hasText: "2 of 5 participants" }).waitFor();
     await lori.locator(`[data-testid=thread-list] [data-thread="${t1}"]`).waitFor({ timeout: 12000 });
+    if (features.unread) {
+      // Lori has read nothing of it: what the consumer and Joe wrote, and her note, are unread for her.
+      const n = Number(await lori.locator(`[data-testid=thread-list] [data-thread="${t1}"]`).getAttribute("data-unread"));
+      if (!(n >= 3)) throw new Error(`Lori's unread = ${n}, want the thread's messages`);
+      await lori.locator(`[data-testid=thread-list] [data-thread="${t1}"] [data-testid=unread]`).waitFor();
+      await shot(lori, "inbox-unread-1280");
+    }
     await shot(tab, "details-two-participants-1280");
     await tab.locator("[data-testid=details-pane] [data-testid=remove]").first().click();
     await tab.locator("[data-testid=details-pane] [data-testid=cap]", { hasText: "1 of 5 participants" }).waitFor();

@@ -49,7 +49,8 @@ const useStyles = makeStyles({
   pane: { minHeight: 0, minWidth: 0, overflow: "hidden", backgroundColor: tokens.colorNeutralBackground1 },
   listPane: { borderRight: `1px solid ${tokens.colorNeutralStroke2}` },
   detailsPane: { borderLeft: `1px solid ${tokens.colorNeutralStroke2}` },
-  placeholder: { display: "flex", alignItems: "center", justifyContent: "center", color: tokens.colorNeutralForeground2, backgroundColor: tokens.colorNeutralBackground2, padding: "24px", textAlign: "center" },
+  // The whole pane, not a band at its top.
+  placeholder: { display: "flex", alignItems: "center", justifyContent: "center", height: "100%", boxSizing: "border-box", color: tokens.colorNeutralForeground2, backgroundColor: tokens.colorNeutralBackground2, padding: "24px", textAlign: "center" },
   center: { display: "flex", alignItems: "center", justifyContent: "center", flex: 1, padding: "24px" },
   drawer: { width: "min(340px, 100vw)" },
   hideNarrow: { "@media (max-width: 479px)": { display: "none" } },
@@ -343,7 +344,7 @@ export function App({ deepLink }: AppProps) {
     detail ? (
       <Conversation
         th={detail}
-        meName={me?.name || ""}
+        meId={me?.id || ""}
         serverOffset={offset}
         tick={tick}
         narrow={narrow}

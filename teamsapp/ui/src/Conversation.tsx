@@ -34,7 +34,7 @@ import {
 } from "@fluentui/react-icons";
 import { useEffect, useLayoutEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import type { Message, ThreadDetail } from "./api";
-import { composerState, countdown, fullTime, mediaLabel, messageStatus, statusBadge, timeLabel, withSyntheticNotes } from "./format";
+import { avatarImage, composerState, countdown, fullTime, mediaLabel, messageStatus, statusBadge, timeLabel, withSyntheticNotes } from "./format";
 import { t } from "./i18n";
 import { LinkPanel } from "./LinkPanel";
 import { WeChatMark } from "./WeChatMark";
@@ -95,7 +95,8 @@ const useStyles = makeStyles({
   note: { border: `1px solid ${tokens.colorPaletteYellowBorder2}`, backgroundColor: tokens.colorPaletteYellowBackground1 },
   noticeLabel: { display: "flex", alignItems: "center", gap: "4px", color: tokens.colorNeutralForeground2, fontWeight: tokens.fontWeightSemibold },
   media: { display: "flex", flexDirection: "column", gap: "4px", marginBottom: "4px" },
-  img: { maxWidth: "min(100%, 280px)", maxHeight: "280px", borderRadius: tokens.borderRadiusMedium, display: "block" },
+  // A tiny image (an icon, a sticker) still shows as an attachment, on a box of its own.
+  img: { maxWidth: "min(100%, 280px)", maxHeight: "280px", minWidth: "64px", minHeight: "64px", objectFit: "contain", backgroundColor: tokens.colorNeutralBackground3, borderRadius: tokens.borderRadiusMedium, display: "block" },
   video: { maxWidth: "min(100%, 320px)", maxHeight: "240px", borderRadius: tokens.borderRadiusMedium },
   audio: { maxWidth: "100%", width: "260px" },
   file: { display: "inline-flex", alignItems: "center", gap: "6px" },
@@ -113,7 +114,8 @@ const useStyles = makeStyles({
 
 export interface ConversationProps {
   th: ThreadDetail;
-  meName: string;
+  /** meId is the signed-in employee's id: their own messages are told by it. */
+  meId: string;
   serverOffset: number;
   tick: number;
   narrow: boolean;
@@ -210,7 +212,7 @@ export function Conversation(p: ConversationProps) {
         {th.status === "awaiting_opt_in" ? <LinkPanel kind="optin" link={th.opt_in_link} qr={th.opt_in_qr} thread={th} /> : null}
         <ol className={s.list} data-testid="messages">
           {messages.map((m) => (
-            <MessageItem key={m.id} m={m} th={th} meName={p.meName} />
+            <MessageItem key={m.id} m={m} th={th} meId={p.meId} />
           ))}
         </ol>
       </div>
@@ -219,7 +221,7 @@ export function Conversation(p: ConversationProps) {
   );
 }
 
-function MessageItem({ m, th, meName }: { m: Message; th: ThreadDetail; meName: string }) {
+function MessageItem({ m, th, meId }: { m: Message; th: ThreadDetail; meId: string }) {
   const s = useStyles();
   const when = (
     <Caption1 as="span">
@@ -243,13 +245,13 @@ function MessageItem({ m, th, meName }: { m: Message; th: ThreadDetail; meName: 
     );
   }
   const consumer = m.from === "consumer";
-  const mine = !consumer && m.author_name === meName;
+  const mine = !consumer && !!meId && m.author === meId;
   const author = consumer ? th.consumer_name : mine ? t("you") : m.author_name || "";
   const status = consumer ? "" : messageStatus(m, th.queue_limit);
   const bad = m.status === "failed" || m.status === "not_queued" || m.status === "blocked";
   return (
     <li className={mergeClasses(s.row, consumer ? s.theirs : s.ours)} data-from={m.from} data-status={m.status} data-id={m.id} data-mine={mine || undefined}>
-      {consumer ? <Avatar name={th.consumer_name} size={24} color="colorful" aria-hidden /> : null}
+      {consumer ? <Avatar name={th.consumer_name} image={avatarImage(th.consumer_avatar_url)} size={24} color="colorful" aria-hidden /> : null}
       <div className={mergeClasses(s.bubbleCol, !consumer && s.oursCol)}>
         <Caption1 className={s.meta}>
           <span>{author}</span>

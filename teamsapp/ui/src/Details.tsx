@@ -1,12 +1,13 @@
 import { Avatar, Badge, Body1, Button, Caption1, makeStyles, Subtitle1, Subtitle2, tokens } from "@fluentui/react-components";
 import { DismissRegular, PersonAddRegular, PersonDeleteRegular } from "@fluentui/react-icons";
 import type { ThreadDetail } from "./api";
-import { statusBadge } from "./format";
+import { avatarImage, statusBadge } from "./format";
 import { t } from "./i18n";
 import { WeChatMark } from "./WeChatMark";
 
 const useStyles = makeStyles({
-  root: { display: "flex", flexDirection: "column", gap: "16px", padding: "16px", minWidth: 0, overflowY: "auto", height: "100%", boxSizing: "border-box", backgroundColor: tokens.colorNeutralBackground1 },
+  // The drawer's whole width (at 768 px it shrank to its content in zh-CN).
+  root: { display: "flex", flexDirection: "column", gap: "16px", padding: "16px", width: "100%", minWidth: 0, overflowY: "auto", height: "100%", boxSizing: "border-box", backgroundColor: tokens.colorNeutralBackground1 },
   top: { display: "flex", justifyContent: "space-between", alignItems: "center", gap: "8px" },
   card: { display: "flex", flexDirection: "column", alignItems: "center", gap: "8px", textAlign: "center" },
   name: { overflowWrap: "anywhere" },
@@ -41,7 +42,7 @@ export function Details({ th, onOpen, onClose, onAdd, onRemove }: DetailsProps) 
         {onClose ? <Button appearance="subtle" icon={<DismissRegular />} aria-label={t("close")} title={t("close")} onClick={onClose} /> : null}
       </div>
       <div className={s.card}>
-        <Avatar name={th.consumer_name} size={72} color="colorful" aria-hidden />
+        <Avatar name={th.consumer_name} image={avatarImage(th.consumer_avatar_url)} size={72} color="colorful" aria-hidden data-testid="consumer-avatar" />
         <Subtitle1 as="p" className={s.name}>
           {th.consumer_name}
         </Subtitle1>

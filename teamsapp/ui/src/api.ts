@@ -17,6 +17,8 @@ export interface Message {
   id: string;
   thread: string;
   from: Party;
+  /** author is the employee who wrote it (or for whom a note is kept): "mine" goes by it, not by name. */
+  author?: string;
   author_name?: string;
   text: string;
   media?: Media;
@@ -40,6 +42,8 @@ export interface Preview {
 export interface ThreadSummary {
   id: string;
   consumer_name: string;
+  /** consumer_avatar_url is the consumer's WeChat avatar, when WeChat reported one. */
+  consumer_avatar_url?: string;
   status: ThreadStatus;
   participants: string[] | null;
   last_message: string;

@@ -176,3 +176,18 @@ export function withSyntheticNotes(msgs: Message[]): Message[] {
 export function sortThreads(ts: ThreadSummary[]): ThreadSummary[] {
   return [...ts].sort((a, b) => Date.parse(b.last_at) - Date.parse(a.last_at));
 }
+
+/** avatarImage is the Avatar's image for a consumer's WeChat avatar: WeChat's
+ * image hosts (*.qlogo.cn) by https only, which the tab's CSP allows and a
+ * Teams page (https) may show; anything else is left to the initials. */
+export function avatarImage(url: string | undefined): { src: string } | undefined {
+  if (!url) return undefined;
+  try {
+    const u = new URL(url);
+    if (!/(^|\.)qlogo\.cn$/.test(u.hostname) || (u.protocol !== "https:" && u.protocol !== "http:")) return undefined;
+    u.protocol = "https:";
+    return { src: u.toString() };
+  } catch {
+    return undefined;
+  }
+}

@@ -36,9 +36,9 @@ const detail: ThreadDetail = {
   messages: [
     { id: "t1-1", thread: "t1", from: "consumer", text: "Joe, what's a nice movie I can go watch and relax", status: "received", at },
     { id: "t1-2", thread: "t1", from: "system", notice: "consumer_welcome", text: "Thank you! You can now start messaging your contact.", status: "sent", at },
-    { id: "t1-3", thread: "t1", from: "employee", author_name: "Joe Smith", text: "Okay great. You should see - Extraction.", status: "sent", at },
-    { id: "t1-4", thread: "t1", from: "employee_note", author_name: "Joe Smith", notice: "limit_reached", text: "You have reached the maximum limit of three consecutive messages without a response from your contact.", status: "", at },
-    { id: "t1-5", thread: "t1", from: "employee", author_name: "Joe Smith", text: "Will check and get back to you", status: "queued", position: 2, at },
+    { id: "t1-3", thread: "t1", from: "employee", author: "joe", author_name: "Joe Smith", text: "Okay great. You should see - Extraction.", status: "sent", at },
+    { id: "t1-4", thread: "t1", from: "employee_note", author: "joe", author_name: "Joe Smith", notice: "limit_reached", text: "You have reached the maximum limit of three consecutive messages without a response from your contact.", status: "", at },
+    { id: "t1-5", thread: "t1", from: "employee", author: "joe", author_name: "Joe Smith", text: "Will check and get back to you", status: "queued", position: 2, at },
   ],
 };
 
@@ -114,7 +114,7 @@ describe("the tab", () => {
     vi.useFakeTimers({ now: Date.parse("2025-06-02T10:15:00Z") });
     function Live() {
       const tick = useMinuteTick();
-      return <Conversation th={{ ...detail, sends_left: 3, queued: 0 }} meName="Joe Smith" serverOffset={0} tick={tick} narrow={false} showDetailsButton onBack={() => {}} onDetails={() => {}} onAddColleague={() => {}} onLeave={() => {}} onSend={async () => true} onSeen={() => {}} />;
+      return <Conversation th={{ ...detail, sends_left: 3, queued: 0 }} meId="joe" serverOffset={0} tick={tick} narrow={false} showDetailsButton onBack={() => {}} onDetails={() => {}} onAddColleague={() => {}} onLeave={() => {}} onSend={async () => true} onSeen={() => {}} />;
     }
     render(
       <FluentProvider theme={teamsLightTheme}>
@@ -132,11 +132,25 @@ describe("the tab", () => {
     expect(screen.getByTestId("window").querySelector("[data-urgent]")).not.toBeNull();
   });
 
+  it("tells my messages by id, not by name: a colleague may share it", () => {
+    const namesake = { id: "t1-6", thread: "t1", from: "employee" as const, author: "joe2", author_name: "Joe Smith", text: "I am the other Joe", status: "sent" as const, at };
+    render(
+      <FluentProvider theme={teamsLightTheme}>
+        <Conversation th={{ ...detail, messages: [...detail.messages!, namesake] }} meId="joe" serverOffset={0} tick={Date.now()} narrow={false} showDetailsButton onBack={() => {}} onDetails={() => {}} onAddColleague={() => {}} onLeave={() => {}} onSend={async () => true} onSeen={() => {}} />
+      </FluentProvider>,
+    );
+    const row = (id: string) => document.querySelector(`li[data-id="${id}"]`)!;
+    expect(row("t1-3").getAttribute("data-mine")).toBe("true");
+    expect(row("t1-3").textContent).toContain("You");
+    expect(row("t1-6").getAttribute("data-mine")).toBeNull();
+    expect(row("t1-6").textContent).toContain("Joe Smith");
+  });
+
   it("asks before leaving, from the Message menu", async () => {
     const onLeave = vi.fn();
     render(
       <FluentProvider theme={teamsLightTheme}>
-        <Conversation th={detail} meName="Joe Smith" serverOffset={0} tick={Date.now()} narrow={false} showDetailsButton onBack={() => {}} onDetails={() => {}} onAddColleague={() => {}} onLeave={onLeave} onSend={async () => true} onSeen={() => {}} />
+        <Conversation th={detail} meId="joe" serverOffset={0} tick={Date.now()} narrow={false} showDetailsButton onBack={() => {}} onDetails={() => {}} onAddColleague={() => {}} onLeave={onLeave} onSend={async () => true} onSeen={() => {}} />
       </FluentProvider>,
     );
     fireEvent.click(screen.getByRole("button", { name: "Message menu" }));

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Message } from "../src/api";
-import { composerState, countdown, durationText, messageStatus, previewText, withSyntheticNotes } from "../src/format";
+import { avatarImage, composerState, countdown, durationText, messageStatus, previewText, withSyntheticNotes } from "../src/format";
 import { langOf, setLang } from "../src/i18n";
 
 const now = Date.parse("2025-06-02T10:00:00Z");
@@ -55,6 +55,15 @@ describe("what the tab says", () => {
     expect(shown.map((x) => x.from + ":" + (x.notice || ""))).toEqual(["employee:", "employee:", "employee_note:not_queued"]);
     const kept = withSyntheticNotes([m("b", { status: "not_queued", reason: "queue_full" }), m("n", { from: "employee_note", notice: "not_queued" })]);
     expect(kept).toHaveLength(2);
+  });
+
+  it("shows WeChat's avatars by https only, and nothing else", () => {
+    expect(avatarImage("http://wx.qlogo.cn/mmhead/abc/0")).toEqual({ src: "https://wx.qlogo.cn/mmhead/abc/0" });
+    expect(avatarImage("https://thirdwx.qlogo.cn/x/132")).toEqual({ src: "https://thirdwx.qlogo.cn/x/132" });
+    expect(avatarImage("https://evil.example/qlogo.cn.png")).toBeUndefined();
+    expect(avatarImage("javascript:alert(1)")).toBeUndefined();
+    expect(avatarImage("")).toBeUndefined();
+    expect(avatarImage(undefined)).toBeUndefined();
   });
 
   it("maps Teams' and browsers' languages", () => {
