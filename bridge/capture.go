@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/multiline/multiline/archive"
+	"github.com/multiline/multiline/lexicon"
 )
 
 // This file is the capture of the compliance record: what happened to a thread,
@@ -20,11 +21,11 @@ import (
 // state before, acts the actions the policy asked for (already carried out),
 // and noteSeq the thread's Seq after Apply, so that the notes keepNote added
 // for employees are the messages numbered after it.
-func (s *Service) capture(ctx context.Context, tx Tx, c Company, rec *ThreadRecord, before Thread, ev Event, acts []Action, noteSeq int64, now time.Time) error {
+func (s *Service) capture(ctx context.Context, tx Tx, c Company, rec *ThreadRecord, before Thread, ev Event, acts []Action, lex *lexicon.Decision, noteSeq int64, now time.Time) error {
 	if s.captureOff {
 		return nil
 	}
-	r := recorder{s: s, tx: tx, c: c, rec: rec, now: now, noteSeq: noteSeq}
+	r := recorder{s: s, tx: tx, c: c, rec: rec, now: now, noteSeq: noteSeq, lex: lex}
 	if _, ok := ev.(ConsumerMessage); ok && before.Status == StatusAwaitingOptIn && rec.Status == StatusActive && len(before.Participants) > 0 {
 		r.optInFrom = before.Participants[0] // who sent the opt-in request
 	}
@@ -57,6 +58,9 @@ type recorder struct {
 	// optInFrom is the employee whose opt-in request the consumer's message
 	// completes, if it does.
 	optInFrom EmployeeID
+	// lex is the lexicon's decision on the change's message, if a rule matched;
+	// it is recorded after the message it decided on, once.
+	lex *lexicon.Decision
 
 	consumer  *archive.Party
 	employees map[EmployeeID]archive.Party
@@ -91,6 +95,7 @@ func (r *recorder) message(ctx context.Context, a RecordMessage) error {
 			return err
 		}
 		r.add(archive.KindMessageIn, messageBody(a, author))
+		r.lexicon(a)
 		if err := r.media(ctx, a); err != nil {
 			return err
 		}
@@ -101,10 +106,11 @@ func (r *recorder) message(ctx context.Context, a RecordMessage) error {
 			return err
 		}
 		r.add(archive.KindMessageOut, messageBody(a, author))
+		r.lexicon(a)
 		if err := r.media(ctx, a); err != nil {
 			return err
 		}
-		if a.Status == StatusNotQueued {
+		if a.Status == StatusNotQueued || a.Status == StatusBlocked {
 			// Nothing else will change its status: the record says why it stops here.
 			r.add(archive.KindStatus, archive.StatusBody{MessageID: string(a.Message), Status: string(a.Status), Detail: statusDetail(a.Status, a.Reason, 0)})
 		}
@@ -285,9 +291,25 @@ func employeeParty(ctx context.Context, tx Tx, id EmployeeID) (archive.Party, er
 	return p, nil
 }
 
+// messageBody records what the author wrote (the original, when a lexicon
+// rule changed what the other side sees) and, then, what was shown.
 func messageBody(a RecordMessage, author archive.Party) archive.MessageBody {
-	return archive.MessageBody{MessageID: string(a.Message), Author: author, Text: a.Body.Text,
+	b := archive.MessageBody{MessageID: string(a.Message), Author: author, Text: a.Body.Text,
 		MediaKind: a.Body.MediaKind, FileName: a.Body.FileName}
+	if a.Body.Original != "" {
+		shown := a.Body.Text
+		b.Text, b.Shown = a.Body.Original, &shown
+	}
+	return b
+}
+
+// lexicon records the lexicon's decision on the message a records, once.
+func (r *recorder) lexicon(a RecordMessage) {
+	if r.lex == nil {
+		return
+	}
+	r.add(archive.KindLexicon, lexiconBody(a.Message, r.lex))
+	r.lex = nil
 }
 
 // statusDetail says in words what a status means for a person reading the record.

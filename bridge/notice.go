@@ -176,6 +176,11 @@ var defaults = map[NoticeKind]template{
 		English:           "Your message could not be delivered to WeChat ({reason}).",
 		SimplifiedChinese: "您的消息未能送达微信（{reason}）。",
 	}},
+	// Movius's MultiLine guide, word for word (lexicon.go).
+	NoticeLexiconBlocked: {text: map[Language]string{
+		English:           "Your previous message was not sent because of illegal content.",
+		SimplifiedChinese: "您的上一条消息因包含违规内容而未发送。",
+	}},
 	NoticeTeamsUndelivered: {placeholders: []string{"{reason}"}, text: map[Language]string{
 		English:           "An update of this conversation could not be shown in Teams ({reason}). It is shown here instead.",
 		SimplifiedChinese: "此对话的一条更新未能在 Teams 中显示（{reason}），已在此处显示。",

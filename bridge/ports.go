@@ -86,6 +86,10 @@ type MessageView struct {
 	Reason     string        `json:"reason,omitempty"`
 	Position   int           `json:"position,omitempty"`
 	At         time.Time     `json:"at"`
+	// Original is what the author wrote when a lexicon rule redacted what was
+	// sent (Text): the author keeps it. Empty otherwise, and for consumers'
+	// messages, whose redacted part employees must not see.
+	Original string `json:"original,omitempty"`
 }
 
 // MediaView describes a media attachment; URL is served by the tab and needs its auth.

@@ -33,6 +33,8 @@ type Service struct {
 	captureOff bool
 	// journal sends anchored days to the archive's mailbox; nil: journaling off.
 	journal Journaler
+	// lexCache keeps the compiled lexicon rules last read (lexicon_rules.go).
+	lexCache lexiconCache
 }
 
 // Options configure a Service.
@@ -143,7 +145,11 @@ func (s *Service) applyTo(ctx context.Context, tx Tx, c Company, rec *ThreadReco
 // applyActs is applyTo that also returns the actions.
 func (s *Service) applyActs(ctx context.Context, tx Tx, c Company, rec *ThreadRecord, ev Event, now time.Time) ([]Action, error) {
 	before := rec.Thread
-	th, acts, err := Apply(c.Policy, rec.Thread, ev, now)
+	ev, lex, err := s.screen(ctx, tx, c, ev) // lexicon.go
+	if err != nil {
+		return nil, err
+	}
+	th, acts, err := s.decide(c, rec.Thread, ev, lex, now)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +173,7 @@ func (s *Service) applyActs(ctx context.Context, tx Tx, c Company, rec *ThreadRe
 			return nil, err
 		}
 	}
-	if err := s.capture(ctx, tx, c, rec, before, ev, acts, seq, now); err != nil {
+	if err := s.capture(ctx, tx, c, rec, before, ev, acts, lex, seq, now); err != nil {
 		return nil, err
 	}
 	return acts, s.audit(ctx, tx, rec.ID, ev, acts, now)

@@ -77,6 +77,10 @@ type Content struct {
 	MediaRef string `json:"media_ref,omitempty"`
 	// FileName is the media's original file name, if any.
 	FileName string `json:"file_name,omitempty"`
+	// Original is the text as written when a lexicon rule changed what is
+	// shown and sent (Text); empty when Text is what was written. It is kept
+	// for the author and the archive, and never sent (lexicon.go).
+	Original string `json:"original,omitempty"`
 }
 
 // IsParticipant reports whether e is in the thread.

@@ -25,6 +25,7 @@ type Store interface {
 // ErrUnknownEmployee or ErrUnknownMessage when a row does not exist.
 type Tx interface {
 	InboxTx
+	LexiconTx
 
 	Company(ctx context.Context, id CompanyID) (Company, error)
 	SaveCompany(ctx context.Context, c Company) error

@@ -24,6 +24,9 @@ func (s *Service) view(ctx context.Context, tx Tx, m MessageRecord) (MessageView
 func viewOf(m MessageRecord) MessageView {
 	v := MessageView{ID: m.ID, Thread: m.Thread, From: m.From, Author: m.Author, Text: m.Text, Notice: m.Notice,
 		Status: m.Status, Reason: m.Reason, Position: m.Position, At: m.At}
+	if m.From == FromEmployee {
+		v.Original = m.Body.Original
+	}
 	if m.Body.MediaRef != "" {
 		v.Media = &MediaView{Kind: m.Body.MediaKind, FileName: m.Body.FileName, URL: "/api/v1/media/" + m.Body.MediaRef}
 	}

@@ -38,6 +38,7 @@ type Store struct {
 	cards     map[cardKey]bridge.CardRecord
 	cardMsgs  map[cardKey]string // (employee, message) → activity id
 	audit     []bridge.AuditRecord
+	lexicon   map[lexiconKey]bridge.LexiconRule
 	reads     map[readKey]int64 // read marks: the seq read up to
 
 	jobs      map[int64]job
@@ -108,6 +109,7 @@ func New() *Store {
 		tokens:    map[string]token{},
 		media:     map[string]media{},
 		chains:    map[archive.ChainID][]archive.Event{},
+		lexicon:   map[lexiconKey]bridge.LexiconRule{},
 	}
 }
 
