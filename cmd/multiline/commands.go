@@ -122,6 +122,7 @@ func adminCmd() *cobra.Command {
 		}),
 	})
 	cmd.AddCommand(jobsCmd())
+	cmd.AddCommand(lexiconCmd(withService))
 	return cmd
 }
 
