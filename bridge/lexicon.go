@@ -38,8 +38,14 @@ const NoticeLexiconBlocked NoticeKind = "lexicon_blocked"
 // BlockedReason is the reason of a blocked message, as employees and the
 // archive read it: "Blocked by policy: <rule>".
 func BlockedReason(rules []string) string {
-	return "Blocked by policy: " + strings.Join(rules, ", ")
+	return blockedPrefix + strings.Join(rules, ", ")
 }
+
+const blockedPrefix = "Blocked by policy: "
+
+// BlockedRules is the rules a BlockedReason names, as one string ("a, b"), so
+// that Teams can say it in the employee's language.
+func BlockedRules(reason string) string { return strings.TrimPrefix(reason, blockedPrefix) }
 
 // screen evaluates the company's lexicon rules on the text of an employee's
 // send or a consumer's message, and returns the event as the policy must see it

@@ -186,4 +186,8 @@ func (a *App) Routes(e *echo.Echo) {
 	adm.GET("/jobs", a.adminJobs)
 	adm.POST("/jobs/:id/retry", a.adminRetryJob)
 	adm.POST("/jobs/:id/discard", a.adminDiscardJob)
+	adm.GET("/lexicon", a.adminLexicon)
+	adm.POST("/lexicon", a.adminAddLexicon)
+	adm.POST("/lexicon/test", a.adminTestLexicon)
+	adm.DELETE("/lexicon/:name", a.adminRemoveLexicon)
 }

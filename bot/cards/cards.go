@@ -161,7 +161,7 @@ func (b *Builder) message(m bridge.MessageView, t bridge.ThreadSummary, lang bri
 			switch m.Status {
 			case bridge.StatusQueued, bridge.StatusSending:
 				color = "Warning"
-			case bridge.StatusFailed, bridge.StatusNotQueued:
+			case bridge.StatusFailed, bridge.StatusNotQueued, bridge.StatusBlocked:
 				color = "Attention"
 			}
 			out = append(out, textBlock(s, "size", "Small", "color", color, "spacing", "None"))

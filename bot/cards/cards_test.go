@@ -139,6 +139,8 @@ func TestMessageStatus(t *testing.T) {
 		{bridge.MessageView{Status: bridge.StatusSent}, bridge.English, "Delivered"},
 		{bridge.MessageView{Status: bridge.StatusSent}, bridge.SimplifiedChinese, "已送达"},
 		{bridge.MessageView{Status: bridge.StatusNotQueued}, bridge.English, "Not queued"},
+		{bridge.MessageView{Status: bridge.StatusBlocked, Reason: bridge.BlockedReason([]string{"guarantee"})}, bridge.English, "Blocked by policy: guarantee"},
+		{bridge.MessageView{Status: bridge.StatusBlocked, Reason: bridge.BlockedReason([]string{"guarantee"})}, bridge.SimplifiedChinese, "被策略拦截：guarantee"},
 		{bridge.MessageView{Status: bridge.StatusReceived}, bridge.English, ""},
 	}
 	for _, tc := range cases {

@@ -33,6 +33,7 @@ const (
 	lSending        = "sending"
 	lFailed         = "failed"
 	lNotQueued      = "not_queued"
+	lBlocked        = "blocked"
 	lSendsLeft      = "sends_left"
 	lQueueCount     = "queue_count"
 	lImage          = "image"
@@ -73,6 +74,7 @@ var labels = map[string][2]string{ // [English, Simplified Chinese]
 	lSending:        {"Sending…", "发送中…"},
 	lFailed:         {"Not delivered", "未送达"},
 	lNotQueued:      {"Not queued", "未加入队列"},
+	lBlocked:        {"Blocked by policy: %s", "被策略拦截：%s"},
 	lSendsLeft:      {"%d sends left", "剩余 %d 次发送"},
 	lQueueCount:     {"%d of %d queued", "已排队 %d / %d"},
 	lImage:          {"Image", "图片"},
@@ -135,6 +137,8 @@ func MessageStatus(lang bridge.Language, m bridge.MessageView, queueLimit int) s
 		return tr(lang, lFailed)
 	case bridge.StatusNotQueued:
 		return tr(lang, lNotQueued)
+	case bridge.StatusBlocked:
+		return tr(lang, lBlocked, bridge.BlockedRules(m.Reason))
 	}
 	return ""
 }

@@ -26,7 +26,8 @@ export function messageStatus(m: Pick<Message, "status" | "reason" | "position">
     case "failed":
       return t("m_failed", { r: reasonText(m.reason) });
     case "blocked":
-      return t("m_blocked", { r: reasonText(m.reason) });
+      // The bridge's reason is "Blocked by policy: <rules>"; say it in the tab's language.
+      return t("m_blocked", { r: (m.reason || "").replace(/^Blocked by policy: /, "") });
   }
   return "";
 }

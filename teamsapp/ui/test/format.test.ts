@@ -16,6 +16,7 @@ describe("what the tab says", () => {
     expect(messageStatus({ status: "failed", reason: "window_closed" }, 5)).toBe("Failed: WeChat's 48-hour window had closed");
     expect(messageStatus({ status: "failed", reason: "something new" }, 5)).toBe("Failed: something new");
     expect(messageStatus({ status: "blocked", reason: "lexicon" }, 5)).toBe("Blocked by policy: lexicon");
+    expect(messageStatus({ status: "blocked", reason: "Blocked by policy: guarantee" }, 5)).toBe("Blocked by policy: guarantee");
     setLang("zh-CN");
     expect(messageStatus({ status: "queued", position: 2 }, 5)).toBe("排队中（第 2 条，共 5 条）");
   });
