@@ -27,6 +27,8 @@ func allCards(t *testing.T) map[string]Card {
 	queued := bridge.MessageView{ID: "t1-4", Thread: "t1", From: bridge.FromEmployee, AuthorName: "Ann", Text: "Tomorrow", Status: bridge.StatusQueued, Position: 2}
 	sent := queued
 	sent.Status = bridge.StatusSent
+	blocked := queued
+	blocked.Status, blocked.Reason, blocked.Position = bridge.StatusBlocked, bridge.BlockedReason([]string{"guarantee"}), 0
 	out := map[string]Card{}
 	for _, lang := range []bridge.Language{bridge.English, bridge.SimplifiedChinese} {
 		p := string(lang) + "/"
@@ -37,6 +39,7 @@ func allCards(t *testing.T) map[string]Card {
 		out[p+"reply queued"] = b.Thread(ThreadView{Thread: sampleThread(bridge.StatusInactive), Messages: []bridge.MessageView{consumer, queued}, Lang: lang})
 		ownFile := bridge.MessageView{ID: "t1-5", Thread: "t1", From: bridge.FromEmployee, Text: "the contract", Media: &bridge.MediaView{Kind: "file", FileName: "contract.pdf", URL: "/tab/media/m3"}, Status: bridge.StatusSent}
 		out[p+"reply with a file"] = b.Thread(ThreadView{Thread: sampleThread(bridge.StatusActive), Messages: []bridge.MessageView{consumer, ownFile}, Lang: lang})
+		out[p+"reply blocked by a lexicon rule"] = b.Thread(ThreadView{Thread: sampleThread(bridge.StatusActive), Messages: []bridge.MessageView{consumer, blocked}, Lang: lang})
 		out[p+"reply delivered"] = b.Thread(ThreadView{Thread: sampleThread(bridge.StatusActive), Messages: []bridge.MessageView{consumer, sent}, Note: "note", Lang: lang})
 		out[p+"closed thread"] = b.Thread(ThreadView{Thread: sampleThread(bridge.StatusClosed), Messages: []bridge.MessageView{consumer}, Lang: lang})
 		var many []bridge.MessageView

@@ -25,10 +25,11 @@ import {
 import { ArrowLeftRegular } from "@fluentui/react-icons";
 import { useEffect, useState, type FormEvent } from "react";
 import { api, ApiError, signIn } from "./api";
+import { LexiconSection } from "./LexiconSection";
 import { WeChatMark } from "./WeChatMark";
 
 // The admin page: company policy, languages and notice texts, which employees may
-// use WeChat, and the jobs that failed for good. English only, as before: admins
+// use WeChat, the lexicon rules (LexiconSection), and the jobs that failed for good. English only, as before: admins
 // configure texts in both languages here.
 
 interface Policy {
@@ -340,6 +341,7 @@ export function Admin() {
             </Table>
           </div>
         </section>
+        {settings ? <LexiconSection onError={setBanner} /> : null}
         <section className={s.card} id="jobs-section" aria-labelledby="jobs-h">
           <Subtitle1 as="h2" id="jobs-h">
             Failed jobs

@@ -261,6 +261,11 @@ function MessageItem({ m, th, meId }: { m: Message; th: ThreadDetail; meId: stri
           {m.media ? <MediaView media={m.media} /> : null}
           {m.text ? <span data-testid="text">{m.text}</span> : null}
         </div>
+        {mine && m.original ? (
+          <Caption1 className={s.status} data-testid="original">
+            {t("m_redacted", { o: m.original })}
+          </Caption1>
+        ) : null}
         {status ? (
           <Caption1 className={bad ? s.statusBad : s.status} data-testid="status">
             {status}

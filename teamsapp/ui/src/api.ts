@@ -27,6 +27,8 @@ export interface Message {
   reason?: string;
   position?: number;
   at: string;
+  /** original is what the author wrote when a lexicon rule redacted what was sent (text). */
+  original?: string;
 }
 
 export interface Preview {
