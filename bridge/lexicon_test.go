@@ -26,19 +26,11 @@ var lexiconRules = []bridge.LexiconRule{
 // sides and the archive see it: what the consumer received, what the employee
 // sees (status, text, notice), and the lexicon event with the original.
 func TestLexiconEnforced(t *testing.T) {
-	tests := []struct {
-		name      string
-		outbound  bool // the employee writes (else the consumer does)
-		text      string
-		consumer  string // what the consumer received (outbound); "" nothing
-		shown     string // what employees see
-		status    bridge.MessageStatus
-		reason    string
-		action    string // the lexicon event's action; "" no event
-		rules     []string
-		notice    bool // the author got the "not sent" notice
-		archShown *string
-	}{
+	// outbound: the employee writes (else the consumer does); consumer: what the
+	// consumer received ("" nothing); shown: what employees see; action: the
+	// lexicon event's ("" no event); notice: the author got "not sent";
+	// archShown: the archive's message event's Shown.
+	tests := []lexiconCase{
 		{name: "outbound block", outbound: true, text: "Guaranteed returns of 20%!", shown: "Guaranteed returns of 20%!",
 			status: bridge.StatusBlocked, reason: "Blocked by policy: guarantee", action: "block", rules: []string{"guarantee"}, notice: true},
 		{name: "outbound redact", outbound: true, text: "Your card 4111 1111 1111 1111 is linked", consumer: "Your card *** is linked",
@@ -54,88 +46,110 @@ func TestLexiconEnforced(t *testing.T) {
 			action: "block", rules: []string{"threat"}, archShown: ptr("***")},
 		{name: "outbound rule ignores inbound", text: "guaranteed returns?", shown: "guaranteed returns?", status: bridge.StatusReceived},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx := context.Background()
-			f := newFixture(t)
-			alice := f.employee("Alice")
-			for _, r := range lexiconRules {
-				if err := f.svc.AddLexiconRule(ctx, r); err != nil {
-					t.Fatal(err)
-				}
-			}
-			f.consumerWrites("c1", "m1", "Hi")
-			f.drain()
-			th := f.onlyThread(alice)
-			before := len(f.wechat.inbox("c1")) // the welcome notice
-			if tc.outbound {
-				v, err := f.svc.Send(ctx, alice, th.ID, bridge.Content{Text: tc.text})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if tc.status == bridge.StatusBlocked && (v.Status != bridge.StatusBlocked || v.Reason != tc.reason) {
-					t.Errorf("Send returned %s %q, want %s %q", v.Status, v.Reason, tc.status, tc.reason)
-				}
-			} else {
-				f.consumerWrites("c1", "m2", tc.text)
-			}
-			f.drain()
+	for _, be := range captureBackends {
+		for _, tc := range tests {
+			t.Run(be.name+"/"+tc.name, func(t *testing.T) {
+				testLexiconCase(t, newFixtureOn(t, openStore(t, be.url(t))), tc)
+			})
+		}
+	}
+}
 
-			got := f.wechat.inbox("c1")[before:]
-			if want := slices.DeleteFunc([]string{tc.consumer}, func(s string) bool { return s == "" }); !slices.Equal(got, want) {
-				t.Errorf("the consumer received %q, want %q", got, want)
-			}
-			full, err := f.svc.Thread(ctx, alice, th.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var m bridge.MessageView
-			for _, x := range full.Messages {
-				if x.From == bridge.FromEmployee || x.From == bridge.FromConsumer {
-					m = x // the last one written
-				}
-			}
-			if m.Text != tc.shown || m.Status != tc.status || m.Reason != tc.reason {
-				t.Errorf("Alice sees %q %s %q, want %q %s %q", m.Text, m.Status, m.Reason, tc.shown, tc.status, tc.reason)
-			}
-			if tc.outbound && tc.action == "redact" && m.Original != tc.text {
-				t.Errorf("Alice's original is %q, want %q", m.Original, tc.text)
-			}
-			if !tc.outbound && m.Original != "" {
-				t.Errorf("a consumer's original is shown to employees: %q", m.Original)
-			}
-			if n := slices.Contains(f.teams.notices(alice), bridge.NoticeLexiconBlocked); n != tc.notice {
-				t.Errorf("Alice got the blocked notice: %v, want %v", n, tc.notice)
-			}
+// lexiconCase is one row of TestLexiconEnforced.
+type lexiconCase struct {
+	name      string
+	outbound  bool
+	text      string
+	consumer  string
+	shown     string
+	status    bridge.MessageStatus
+	reason    string
+	action    string
+	rules     []string
+	notice    bool
+	archShown *string
+}
 
-			events := chainOf(t, f.db, "default", string(th.ID))
-			var lex []archive.LexiconBody
-			var msg archive.MessageBody
-			for _, e := range events {
-				switch e.Kind {
-				case archive.KindLexicon:
-					var b archive.LexiconBody
-					mustDecode(t, e, &b)
-					lex = append(lex, b)
-				case archive.KindMessageIn, archive.KindMessageOut:
-					mustDecode(t, e, &msg)
-				}
-			}
-			if msg.Text != tc.text || (msg.Shown == nil) != (tc.archShown == nil) || (msg.Shown != nil && *msg.Shown != *tc.archShown) {
-				t.Errorf("archive message %q shown %v, want %q shown %v", msg.Text, msg.Shown, tc.text, tc.archShown)
-			}
-			if tc.action == "" {
-				if len(lex) != 0 {
-					t.Errorf("lexicon events %+v, want none", lex)
-				}
-			} else if len(lex) != 1 || lex[0].Action != tc.action || !slices.Equal(lex[0].Rules, tc.rules) ||
-				lex[0].Original != tc.text || lex[0].MessageID != string(m.ID) {
-				t.Errorf("lexicon events %+v, want one %s by %v on %s", lex, tc.action, tc.rules, m.ID)
-			}
-			if rep, err := archive.Verify(ctx, f.db); err != nil || !rep.OK() {
-				t.Fatalf("verify: %+v %v", rep, err)
-			}
-		})
+// testLexiconCase plays one row on f: rules added, a thread, the message, and
+// what each side and the archive got.
+func testLexiconCase(t *testing.T, f *fixture, tc lexiconCase) {
+	ctx := context.Background()
+	alice := f.employee("Alice")
+	for _, r := range lexiconRules {
+		if err := f.svc.AddLexiconRule(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.consumerWrites("c1", "m1", "Hi")
+	f.drain()
+	th := f.onlyThread(alice)
+	before := len(f.wechat.inbox("c1")) // the welcome notice
+	if tc.outbound {
+		v, err := f.svc.Send(ctx, alice, th.ID, bridge.Content{Text: tc.text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.status == bridge.StatusBlocked && (v.Status != bridge.StatusBlocked || v.Reason != tc.reason) {
+			t.Errorf("Send returned %s %q, want %s %q", v.Status, v.Reason, tc.status, tc.reason)
+		}
+	} else {
+		f.consumerWrites("c1", "m2", tc.text)
+	}
+	f.drain()
+
+	got := f.wechat.inbox("c1")[before:]
+	if want := slices.DeleteFunc([]string{tc.consumer}, func(s string) bool { return s == "" }); !slices.Equal(got, want) {
+		t.Errorf("the consumer received %q, want %q", got, want)
+	}
+	full, err := f.svc.Thread(ctx, alice, th.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m bridge.MessageView
+	for _, x := range full.Messages {
+		if x.From == bridge.FromEmployee || x.From == bridge.FromConsumer {
+			m = x // the last one written
+		}
+	}
+	if m.Text != tc.shown || m.Status != tc.status || m.Reason != tc.reason {
+		t.Errorf("Alice sees %q %s %q, want %q %s %q", m.Text, m.Status, m.Reason, tc.shown, tc.status, tc.reason)
+	}
+	if tc.outbound && tc.action == "redact" && m.Original != tc.text {
+		t.Errorf("Alice's original is %q, want %q", m.Original, tc.text)
+	}
+	if !tc.outbound && m.Original != "" {
+		t.Errorf("a consumer's original is shown to employees: %q", m.Original)
+	}
+	if n := slices.Contains(f.teams.notices(alice), bridge.NoticeLexiconBlocked); n != tc.notice {
+		t.Errorf("Alice got the blocked notice: %v, want %v", n, tc.notice)
+	}
+
+	events := chainOf(t, f.db, "default", string(th.ID))
+	var lex []archive.LexiconBody
+	var msg archive.MessageBody
+	for _, e := range events {
+		switch e.Kind {
+		case archive.KindLexicon:
+			var b archive.LexiconBody
+			mustDecode(t, e, &b)
+			lex = append(lex, b)
+		case archive.KindMessageIn, archive.KindMessageOut:
+			mustDecode(t, e, &msg)
+		}
+	}
+	if msg.Text != tc.text || (msg.Shown == nil) != (tc.archShown == nil) || (msg.Shown != nil && *msg.Shown != *tc.archShown) {
+		t.Errorf("archive message %q shown %v, want %q shown %v", msg.Text, msg.Shown, tc.text, tc.archShown)
+	}
+	if tc.action == "" {
+		if len(lex) != 0 {
+			t.Errorf("lexicon events %+v, want none", lex)
+		}
+	} else if len(lex) != 1 || lex[0].Action != tc.action || !slices.Equal(lex[0].Rules, tc.rules) ||
+		lex[0].Original != tc.text || lex[0].MessageID != string(m.ID) {
+		t.Errorf("lexicon events %+v, want one %s by %v on %s", lex, tc.action, tc.rules, m.ID)
+	}
+	if rep, err := archive.Verify(ctx, f.db); err != nil || !rep.OK() {
+		t.Fatalf("verify: %+v %v", rep, err)
 	}
 }
 

@@ -45,10 +45,11 @@ func TestProductionLexicon(t *testing.T) {
 	if st, b := w.api(w.sso(ann), "POST", "/api/v1/admin/lexicon", card); st != 403 {
 		t.Fatalf("a non-admin adding a rule: %d %s", st, b)
 	}
-	for _, path := range []string{"/api/v1/admin/lexicon"} {
-		if st, b := w.api(w.sso(ann), "GET", path, nil); st != 403 {
-			t.Fatalf("a non-admin listing rules: %d %s", st, b)
-		}
+	if st, b := w.api(w.sso(ann), "GET", "/api/v1/admin/lexicon", nil); st != 403 {
+		t.Fatalf("a non-admin listing rules: %d %s", st, b)
+	}
+	if st, b := w.api(w.sso(ann), "POST", "/api/v1/admin/lexicon/test", map[string]any{"text": "x"}); st != 403 {
+		t.Fatalf("a non-admin testing rules: %d %s", st, b)
 	}
 	if st, b := w.api(w.sso(ann), "DELETE", "/api/v1/admin/lexicon/guarantee", nil); st != 403 {
 		t.Fatalf("a non-admin removing a rule: %d %s", st, b)
