@@ -12,11 +12,16 @@
 // The playground must be talking to a bot with no other history in its personal
 // chat: the test reads the chat from top to bottom.
 //
+//   MULTILINE_BIN, MULTILINE_DATABASE_URL  the binary and the service's database,
+//                      for `multiline admin lexicon add` (run.sh sets both)
+//
 // Steps: welcome, help, threads, a consumer message arrives as a card, reply with
-// the card's Send, the reply reaches the fake WeChat inbox, threads lists the
-// conversation, leave with the card's Leave and the confirmation, and the consumer
-// is told. A screenshot is taken after each step, and on failure.
-import { spawn } from "node:child_process";
+// the card's Send, the reply reaches the fake WeChat inbox; lexicon rules added
+// with the command: a blocked reply's card says "Blocked by policy: …" and the
+// consumer never gets it, a redacted one reaches WeChat with ***; threads lists
+// the conversation, leave with the card's Leave and the confirmation, and the
+// consumer is told. A screenshot is taken after each step, and on failure.
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -178,6 +183,35 @@ async function main() {
     await shows(card, "Delivered");
     await shows(card, text, 1000); // the consumer's message stays on the rebuilt card
     await shot("replied", card);
+
+    // Lexicon rules, added with the real command while the service runs: they
+    // apply to the next message.
+    if (!process.env.MULTILINE_BIN || !process.env.MULTILINE_DATABASE_URL) throw new Error("MULTILINE_BIN and MULTILINE_DATABASE_URL are needed for the lexicon steps");
+    const lexicon = (...args) => {
+      const r = spawnSync(process.env.MULTILINE_BIN, ["admin", "lexicon", ...args], { env: process.env, encoding: "utf8", timeout: 30000 });
+      if (r.status !== 0) throw new Error(`multiline admin lexicon ${args.join(" ")}: exit ${r.status}: ${r.stderr}`);
+      return r.stdout;
+    };
+    lexicon("add", "--name", "guarantee", "--pattern", "(?i)guaranteed returns?", "--direction", "outbound", "--action", "block");
+    lexicon("add", "--name", "card-number", "--pattern", "\\b\\d{4}( ?\\d{4}){3}\\b", "--direction", "both", "--action", "redact");
+    const replyBox = () => chat.nth(card).locator(".ac-adaptiveCard textarea, .ac-adaptiveCard input[type=text]").first();
+    const blocked = `We offer guaranteed returns ${consumer}`;
+    at = await chat.count();
+    await replyBox().fill(blocked);
+    await button(card, "Send").click();
+    await shows(card, "Blocked by policy: guarantee");
+    await answer(at, "Your previous message was not sent because of illegal content.");
+    await shot("blocked", card);
+    const redacted = `Card *** linked ${consumer}`;
+    await replyBox().fill(`Card 4111 1111 1111 1111 linked ${consumer}`);
+    await button(card, "Send").click();
+    await shows(card, redacted);
+    await until("the redacted reply in the fake WeChat inbox", async () => (await inbox()).some((m) => m.text === redacted), 30000);
+    // Sends of a thread go out in order: had the blocked reply been sent, it would be there by now.
+    const leaked = (await inbox()).filter((m) => /guaranteed|4111/.test(m.text || ""));
+    check(!leaked.length, `the consumer received what the rules stop: ${JSON.stringify(leaked)}`);
+    log("blocked reply kept from WeChat; redacted reply delivered as", JSON.stringify(redacted));
+    await shot("redacted", card);
 
     at = await say("threads");
     const list = await answer(at, "Your conversations");

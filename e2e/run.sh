@@ -130,6 +130,7 @@ say "playground ready on http://localhost:$pg_port"
 # In the background, so that an interrupt reaches the trap at once (bash runs
 # traps only between foreground commands).
 MULTILINE_URL="http://$addr" PLAYGROUND_URL="http://localhost:$pg_port" CHROMIUM="$chromium" \
+  MULTILINE_BIN="$bin" MULTILINE_DATABASE_URL="sqlite:$work/multiline.db" \
   ARTIFACTS="$artifacts" E2E_DEADLINE_S=120 \
   timeout 140 node "$root/e2e/playground.e2e.mjs" &
 test_pid=$!

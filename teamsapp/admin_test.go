@@ -175,6 +175,10 @@ func TestAdminsByIDAndByRole(t *testing.T) {
 			{"GET", "/api/v1/admin/jobs", nil},
 			{"POST", "/api/v1/admin/jobs/7/retry", nil},
 			{"POST", "/api/v1/admin/jobs/7/discard", nil},
+			{"GET", "/api/v1/admin/lexicon", nil},
+			{"POST", "/api/v1/admin/lexicon", lexiconRuleJSON{Name: "x", Pattern: "x+", Action: "block"}},
+			{"POST", "/api/v1/admin/lexicon/test", lexiconTestJSON{Text: "x"}},
+			{"DELETE", "/api/v1/admin/lexicon/x", nil},
 		} {
 			var e apiError
 			if code := f.call(t, r.method, r.path, token, r.body, &e); code != 403 || e.Error != msgNotAdmin {

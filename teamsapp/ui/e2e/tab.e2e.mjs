@@ -529,6 +529,8 @@ try {
         axeRuns++;
         await shot(p, `details-768-${tag}`);
         await p.keyboard.press("Escape");
+        // The drawer hides the rest of the page (aria-hidden on #root) until it has closed.
+        await p.waitForFunction(() => !document.getElementById("root")?.hasAttribute("aria-hidden"));
         await p.setViewportSize({ width: 320, height: 640 });
         await p.locator("[data-testid=back]").waitFor();
         const scroll = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
@@ -619,6 +621,48 @@ try {
     if (await lori.locator("[data-testid=composer-text], [data-testid=new-opt-in]").count()) throw new Error("a disabled employee is offered actions");
     await shot(lori, "disabled-employee-1280");
     await p.close();
+  });
+
+  await step("lexicon: rules tested and added on the admin page; a blocked message says so and never reaches WeChat; a redacted one arrives with ***", async () => {
+    const p = await ctx.newPage();
+    await p.goto(base + "/tab/admin.html");
+    await p.locator("#lexicon-section").waitFor();
+    const rule = async (name, pattern, direction, action) => {
+      await p.fill("#lx-name", name);
+      await p.fill("#lx-pattern", pattern);
+      await p.selectOption("#lx-direction", direction);
+      await p.selectOption("#lx-action", action);
+    };
+    await rule("guarantee", "(?i)guaranteed returns?", "outbound", "block");
+    await p.fill("#lx-sample", "Guaranteed returns!");
+    await p.click("[data-testid=test-rule]");
+    await p.locator("#lexicon-tested [data-direction=outbound]", { hasText: "outbound: blocked by guarantee; not delivered" }).waitFor();
+    await p.click("[data-testid=add-rule]");
+    await p.locator("#lexicon-rules [data-rule=guarantee]").waitFor();
+    await rule("card-number", "\\b\\d{4}( ?\\d{4}){3}\\b", "both", "redact");
+    await p.click("[data-testid=add-rule]");
+    await p.locator("#lexicon-rules [data-rule=card-number]").waitFor();
+    await shot(p, "admin-lexicon-1280");
+    await axe(p, "admin page with lexicon rules");
+    await p.close();
+
+    const sofia = await new Consumer(dev).add("Sofia Lexicon");
+    await sofia.open(joeLink);
+    await sofia.say("Hi Joe, what would you recommend?");
+    await openThread(tab, sofia);
+    const bad = "We offer guaranteed returns of 12%";
+    await send(tab, bad);
+    await myMessage(tab, bad).locator("[data-testid=status]", { hasText: "Blocked by policy: guarantee" }).waitFor();
+    await msgs(tab).locator("li[data-from=employee_note][data-notice=lexicon_blocked]", { hasText: "Your previous message was not sent because of illegal content." }).waitFor();
+    await shot(tab, "conversation-blocked-1280");
+    await tab.locator("[data-testid=composer-text]").fill("Your card 4111 1111 1111 1111 is linked");
+    await tab.locator("[data-testid=composer-text]").press("Enter");
+    const shown = "Your card *** is linked";
+    await myMessage(tab, shown).locator("[data-testid=original]", { hasText: "You wrote: Your card 4111 1111 1111 1111 is linked" }).waitFor();
+    await sofia.received(shown);
+    // Sends of a thread go out in order: had the blocked one gone out, it would be there by now.
+    if ((await sofia.receivedCount("guaranteed")) !== 0) throw new Error("the consumer received the blocked message");
+    if ((await sofia.receivedCount("4111")) !== 0) throw new Error("the consumer received the card number");
   });
 
   await step("the consumer page, phone-sized", async () => {

@@ -160,10 +160,12 @@ export function LexiconSection({ onError }: { onError: (msg: string) => void }) 
         </Button>
       </form>
       {tested ? (
-        <ul id="lexicon-tested" role="status">
-          <li data-direction="outbound">{tested.outbound.summary}</li>
-          <li data-direction="inbound">{tested.inbound.summary}</li>
-        </ul>
+        <div id="lexicon-tested" role="status">
+          <ul>
+            <li data-direction="outbound">{tested.outbound.summary}</li>
+            <li data-direction="inbound">{tested.inbound.summary}</li>
+          </ul>
+        </div>
       ) : null}
     </section>
   );
