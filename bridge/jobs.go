@@ -87,6 +87,7 @@ func (s *Service) runSend(ctx context.Context, j Job) error {
 			return err
 		}
 		out = OutboundMessage{ID: m.ID, Company: rec.Company, Consumer: rec.Consumer, Account: rec.Account, Body: m.Body}
+		out.Body.Original = "" // what a lexicon rule redacted never leaves the bridge
 		return nil
 	})
 	if err != nil || settled {
