@@ -27,6 +27,7 @@ type memBridge struct {
 	// Account sends no files): CanSend and Send refuse them.
 	cannotSend   map[string]bool
 	canSendCalls int
+	lexicon      []bridge.LexiconRule // memlexicon_test.go
 }
 
 type memThread struct {
