@@ -87,9 +87,14 @@ func TestProductionJournal(t *testing.T) {
 		if !strings.Contains(out, "1 conversations of "+day+" journaled") {
 			t.Fatalf("journal printed:\n%s", out)
 		}
-		mu.Lock()
-		got := append([]string(nil), accepted...)
-		mu.Unlock()
+		// The server prints what it accepted a moment after it answered.
+		var got []string
+		waitFor(t, prodSoon, "the mailbox to show the message", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			got = append([]string(nil), accepted...)
+			return len(got) >= round
+		})
 		if len(got) != round || !strings.HasPrefix(got[0], "<ml."+strings.ReplaceAll(day, "-", "")+".") || got[round-1] != got[0] ||
 			!strings.Contains(out, "sent "+got[0]) {
 			t.Fatalf("after run %d the mailbox has %q; journal printed:\n%s", round, got, out)
