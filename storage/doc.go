@@ -63,9 +63,15 @@
 //     into an error's text does not reach the operators' views.
 //   - On PostgreSQL, claims take a transaction-scoped advisory lock and
 //     FOR UPDATE SKIP LOCKED, so several replicas share the queue and a lane never
-//     runs twice at once; other replicas' jobs are found by polling.
+//     runs twice at once.
 //   - Wake (after a commit that enqueued) starts local runners at once instead of
-//     at the next poll.
+//     at the next poll. On PostgreSQL a transaction that enqueued (or changed a
+//     thread) also sends a NOTIFY as its last statement, which PostgreSQL
+//     delivers at commit to every replica's listener (listen.go, one dedicated
+//     pgx connection that reconnects with backoff): other replicas' runners,
+//     and the tab streams of the thread's employees (WatchEmployee), wake at
+//     once. Polling stays as the fallback, every PostgresPollInterval (5 s);
+//     jobs a runner rescheduled are checked for every RecheckInterval.
 //
 // # Locks: one order, kept by every transaction
 //

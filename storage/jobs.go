@@ -28,6 +28,7 @@ func (t *tx) Enqueue(ctx context.Context, j bridge.Job) error {
 	if err != nil {
 		return fmt.Errorf("enqueue %s job on %s: %w", j.Kind, j.Lane, err)
 	}
+	t.changes.jobs = true
 	return nil
 }
 
@@ -63,6 +64,7 @@ func (t *tx) WakeLane(ctx context.Context, lane string) error {
 	if _, err := t.exec(ctx, `UPDATE jobs SET run_at = 0 WHERE lane = $1 AND locked_by IS NULL AND run_at > 0 AND dead_at = 0`, lane); err != nil {
 		return fmt.Errorf("wake lane %s: %w", lane, err)
 	}
+	t.changes.jobs = true
 	return nil
 }
 

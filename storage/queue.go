@@ -21,7 +21,17 @@ type RunOptions = jobs.Options
 // handlers in flight. Several RunJobs, in one process or in several replicas on one
 // PostgreSQL database, share the work: a job runs on one of them at a time, and a
 // lane's jobs run one after the other in the order they were enqueued.
+//
+// On PostgreSQL it starts the database listener (listen.go), so that jobs any
+// replica enqueues wake this runner at once, and a zero PollInterval is
+// PostgresPollInterval: the poll is only the fallback.
 func (db *DB) RunJobs(ctx context.Context, handlers map[string]bridge.JobHandler, opts RunOptions) error {
+	if db.dialect == dialectPostgres {
+		db.listen()
+		if opts.PollInterval <= 0 {
+			opts.PollInterval = PostgresPollInterval
+		}
+	}
 	return jobs.Run(ctx, queue{db}, db.wake, handlers, opts)
 }
 

@@ -72,11 +72,18 @@ func (db *DB) runTx(ctx context.Context, fn func(bridge.Tx) error) (err error, c
 		db.prepare(ctx, t.unprepared)
 		return err, cmp.Or(conflictKind(err), t.conflict)
 	}
+	if err := t.notify(ctx); err != nil {
+		_ = stx.Rollback()
+		return err, cmp.Or(conflictKind(err), t.conflict)
+	}
 	if err := stx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err), cmp.Or(conflictKind(err), t.conflict)
 	}
 	committed = true
 	db.prepare(ctx, t.unprepared)
+	if db.dialect == dialectSQLite && !t.changes.empty() {
+		db.deliver(context.WithoutCancel(ctx), notice{Jobs: t.changes.jobs, Threads: t.changes.list()})
+	}
 	return nil, ""
 }
 
@@ -125,6 +132,9 @@ type tx struct {
 	// employees holds the version of each employee row as this transaction
 	// first read it (or last wrote it), which SaveEmployee checks.
 	employees map[bridge.EmployeeID]int64
+	// changes are what the transaction wrote that runners and tabs wait for
+	// (changes.go).
+	changes changeSet
 	// conflict is set when a statement failed with a deadlock or serialization
 	// failure, in case fn went on and returned some other error (the statements
 	// after it fail with "current transaction is aborted").
@@ -152,6 +162,22 @@ func (t *tx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	}
 	t.stmts[query] = s
 	return s, nil
+}
+
+// notifySQL sends a transaction's notices (PostgreSQL: they are delivered when
+// it commits).
+const notifySQL = `SELECT pg_notify($1, p) FROM unnest(CAST($2 AS text[])) AS p`
+
+// notify sends the transaction's notices as its last statement, on PostgreSQL;
+// SQLite's are delivered in-process after the commit (runTx).
+func (t *tx) notify(ctx context.Context) error {
+	if t.db.dialect != dialectPostgres || t.changes.empty() {
+		return nil
+	}
+	if _, err := t.exec(ctx, notifySQL, t.db.channel, t.changes.payloads()); err != nil {
+		return fmt.Errorf("notify the other replicas: %w", err)
+	}
+	return nil
 }
 
 // noteConflict remembers a statement's deadlock or serialization failure.
