@@ -57,11 +57,15 @@ func (a *application) wireTeams(ctx context.Context) (*bot.Bot, error) {
 		}
 		conn = connector.New(connector.Options{Credential: cred, TenantID: tenant})
 	}
-	b, err := bot.New(bot.Config{
+	bc := bot.Config{
 		Validator: validator, Dev: cfg.Dev, Connector: conn,
 		Bridge: botBridge{a.svc}, Cards: cards.New(cards.Config{AppID: manifest.DefaultAppID(cfg.AppID)}), Media: a.db,
 		Log: a.log, Now: a.now,
-	})
+	}
+	if a.db.SharesRates() { // PostgreSQL: replicas keep Teams' limits together
+		bc.Rates = a.db
+	}
+	b, err := bot.New(bc)
 	if err != nil {
 		return nil, err
 	}
