@@ -171,7 +171,7 @@ const notifySQL = `SELECT pg_notify($1, p) FROM unnest(CAST($2 AS text[])) AS p`
 // notify sends the transaction's notices as its last statement, on PostgreSQL;
 // SQLite's are delivered in-process after the commit (runTx).
 func (t *tx) notify(ctx context.Context) error {
-	if t.db.dialect != dialectPostgres || t.changes.empty() {
+	if t.db.dialect != dialectPostgres || t.changes.empty() || t.db.quiet {
 		return nil
 	}
 	if _, err := t.exec(ctx, notifySQL, t.db.channel, t.changes.payloads()); err != nil {
