@@ -215,3 +215,56 @@ func TestSharedLimitsHoldUnderConcurrency(t *testing.T) {
 		t.Error("nothing went through")
 	}
 }
+
+// BenchmarkRateTake measures one admission through Teams' limits (a
+// conversation's four windows and the tenant's): in memory (one process's
+// sliding windows, the baseline) and through the shared buckets on
+// PostgreSQL (one statement). It reports us/take and shared_ratio, the shared
+// take's time over the in-memory one measured in the same run. Requests go to
+// 1,000 conversations in turn, with the clock moving an hour between rounds,
+// so that every take is admitted.
+//
+//	go test -run '^$' -bench RateTake -benchtime 3000x ./bot
+func BenchmarkRateTake(b *testing.B) {
+	var clock atomic.Int64
+	clock.Store(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC).UnixMicro())
+	now := func() time.Time { return time.UnixMicro(clock.Load()) }
+	keys := func(i int) []limitKey {
+		conv := bridge.ConversationRef{ConversationID: fmt.Sprintf("a:conv%d", i%1000), TenantID: fmt.Sprintf("tenant%d", i%1000)}
+		if i%1000 == 999 {
+			clock.Add(int64(time.Hour / time.Microsecond))
+		}
+		return []limitKey{convKey(conv), tenantKey(conv, &bridge.Employee{})}
+	}
+	run := func(b *testing.B, g gate) float64 {
+		start := time.Now()
+		for i := range b.N {
+			if err := g.admit(context.Background(), keys(i)...); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return float64(time.Since(start).Microseconds()) / float64(b.N)
+	}
+	var mem float64
+	b.Run("memory", func(b *testing.B) {
+		mem = run(b, newLimiter(100*time.Millisecond, now))
+		b.ReportMetric(mem, "us/take")
+	})
+	b.Run("postgres", func(b *testing.B) {
+		u := pgtest.Schema(b)
+		db, err := storage.Open(b.Context(), u)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		if err := db.Migrate(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		us := run(b, &sharedLimiter{rates: db, margin: 100 * time.Millisecond, now: now})
+		b.ReportMetric(us, "us/take")
+		if mem > 0 {
+			b.ReportMetric(us/mem, "shared_ratio")
+		}
+	})
+}
