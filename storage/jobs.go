@@ -73,7 +73,11 @@ func (t *tx) WakeLane(ctx context.Context, lane string) error {
 // returns bridge.ErrNotFound, so that the caller rolls its effect back.
 func (t *tx) CompleteJob(ctx context.Context, id int64) error {
 	res, err := t.exec(ctx, `DELETE FROM jobs WHERE id = $1`, id)
-	return affected(res, err, bridge.ErrNotFound, fmt.Sprintf("job %d", id))
+	if err := affected(res, err, bridge.ErrNotFound, fmt.Sprintf("job %d", id)); err != nil {
+		return err
+	}
+	t.completed = append(t.completed, id) // the runner need not delete it again
+	return nil
 }
 
 // BuryJob ends a job dead inside the transaction that settled its outcome: it keeps

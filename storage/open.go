@@ -41,6 +41,8 @@ type DB struct {
 	// url and channel are PostgreSQL's: the listener connects to url and
 	// listens on channel, which transactions notify (listen.go).
 	url, channel string
+	// finished are jobs their handlers deleted already (completed.go).
+	finished finished
 	// quiet turns the transactions' notices off (a benchmark's baseline).
 	quiet bool
 	// watch holds this process's live-update streams (watch.go).

@@ -81,6 +81,7 @@ func (db *DB) runTx(ctx context.Context, fn func(bridge.Tx) error) (err error, c
 	}
 	committed = true
 	db.prepare(ctx, t.unprepared)
+	db.finished.add(t.completed)
 	if db.dialect == dialectSQLite && !t.changes.empty() {
 		db.deliver(context.WithoutCancel(ctx), notice{Jobs: t.changes.jobs, Threads: t.changes.list()})
 	}
@@ -132,6 +133,8 @@ type tx struct {
 	// employees holds the version of each employee row as this transaction
 	// first read it (or last wrote it), which SaveEmployee checks.
 	employees map[bridge.EmployeeID]int64
+	// completed are the jobs CompleteJob deleted.
+	completed []int64
 	// changes are what the transaction wrote that runners and tabs wait for
 	// (changes.go).
 	changes changeSet
