@@ -18,36 +18,47 @@ import (
 // already handed to a handler is never pulled from under it, and a dead job stays
 // as it died until an operator retries or discards it (see admin.go).
 
-// Enqueue adds a job at the end of its lane. A zero RunAt means now.
+// Enqueue adds a job at the end of its lane. A zero RunAt means now. The row is
+// written when the transaction ends, with the transaction's other new jobs
+// (outbox.go).
 func (t *tx) Enqueue(ctx context.Context, j bridge.Job) error {
 	if j.Lane == "" || j.Kind == "" {
 		return fmt.Errorf("enqueue: %w", jobs.ErrJobIncomplete)
 	}
-	_, err := t.exec(ctx, `INSERT INTO jobs (lane, kind, payload, run_at, attempts, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		j.Lane, j.Kind, rawOrNull(j.Payload), micros(j.RunAt), j.Attempts, micros(time.Now()))
-	if err != nil {
-		return fmt.Errorf("enqueue %s job on %s: %w", j.Kind, j.Lane, err)
-	}
+	t.outbox = append(t.outbox, j)
 	t.changes.jobs = true
 	return nil
 }
 
-// SetTimer replaces the pending jobs of j.Lane with j.
+// SetTimer replaces the pending jobs of j.Lane with j. The lane's rows are
+// deleted once per transaction: after that, its only pending jobs are this
+// transaction's own, not yet written (a timer that a page of messages
+// reschedules again and again is written once, at the end).
 func (t *tx) SetTimer(ctx context.Context, j bridge.Job) error {
-	if _, err := t.exec(ctx, `DELETE FROM jobs WHERE lane = $1 AND locked_by IS NULL AND dead_at = 0`, j.Lane); err != nil {
-		return fmt.Errorf("replace timer %s: %w", j.Lane, err)
+	t.dropOutbox(func(l string) bool { return l == j.Lane })
+	if !t.lanesCleared(j.Lane) {
+		if _, err := t.exec(ctx, `DELETE FROM jobs WHERE lane = $1 AND locked_by IS NULL AND dead_at = 0`, j.Lane); err != nil {
+			return fmt.Errorf("replace timer %s: %w", j.Lane, err)
+		}
+		t.clearedLanes = append(t.clearedLanes, j.Lane)
 	}
 	return t.Enqueue(ctx, j)
 }
 
-// CancelLanes deletes the pending jobs of every lane starting with prefix.
+// CancelLanes deletes the pending jobs of every lane starting with prefix:
+// this transaction's new ones, and the rows, once per prefix and transaction.
 func (t *tx) CancelLanes(ctx context.Context, prefix string) error {
 	if prefix == "" {
 		return fmt.Errorf("cancel lanes: %w", jobs.ErrEmptyLanePrefix)
 	}
+	t.dropOutbox(func(l string) bool { return strings.HasPrefix(l, prefix) })
+	if t.prefixCleared(prefix) {
+		return nil
+	}
 	if _, err := t.exec(ctx, `DELETE FROM jobs WHERE lane LIKE $1 ESCAPE '\' AND locked_by IS NULL AND dead_at = 0`, likePrefix(prefix)); err != nil {
 		return fmt.Errorf("cancel lanes %s*: %w", prefix, err)
 	}
+	t.clearedPrefixes = append(t.clearedPrefixes, prefix)
 	return nil
 }
 
@@ -61,6 +72,11 @@ func likePrefix(prefix string) string {
 // whatever the clock says") rather than the database's now, so that a runner with
 // its own clock sees them due too.
 func (t *tx) WakeLane(ctx context.Context, lane string) error {
+	for i := range t.outbox {
+		if t.outbox[i].Lane == lane && !t.outbox[i].RunAt.IsZero() {
+			t.outbox[i].RunAt = time.Time{}
+		}
+	}
 	if _, err := t.exec(ctx, `UPDATE jobs SET run_at = 0 WHERE lane = $1 AND locked_by IS NULL AND run_at > 0 AND dead_at = 0`, lane); err != nil {
 		return fmt.Errorf("wake lane %s: %w", lane, err)
 	}

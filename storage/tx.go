@@ -72,6 +72,11 @@ func (db *DB) runTx(ctx context.Context, fn func(bridge.Tx) error) (err error, c
 		db.prepare(ctx, t.unprepared)
 		return err, cmp.Or(conflictKind(err), t.conflict)
 	}
+	if err := t.flushOutbox(ctx); err != nil {
+		_ = stx.Rollback()
+		db.prepare(ctx, t.unprepared)
+		return err, cmp.Or(conflictKind(err), t.conflict)
+	}
 	if err := t.notify(ctx); err != nil {
 		_ = stx.Rollback()
 		return err, cmp.Or(conflictKind(err), t.conflict)
@@ -133,6 +138,11 @@ type tx struct {
 	// employees holds the version of each employee row as this transaction
 	// first read it (or last wrote it), which SaveEmployee checks.
 	employees map[bridge.EmployeeID]int64
+	// outbox holds the jobs enqueued, written when the transaction ends; the
+	// lanes and prefixes whose pending rows it deleted already (outbox.go).
+	outbox          []bridge.Job
+	clearedLanes    []string
+	clearedPrefixes []string
 	// completed are the jobs CompleteJob deleted.
 	completed []int64
 	// changes are what the transaction wrote that runners and tabs wait for
