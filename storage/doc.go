@@ -41,6 +41,12 @@
 //     per-thread and per-employee order.
 //   - Timers are jobs with a future run_at on their own lane; SetTimer replaces the
 //     lane's pending job. CancelLanes and WakeLane act on pending (unclaimed) jobs.
+//   - A transaction's new jobs wait in its outbox and are written in one
+//     statement when it ends (outbox.go); SetTimer and CancelLanes delete a
+//     lane's rows once per transaction, so a page that reschedules a thread's
+//     timers for each of its messages writes them once. A job its handler
+//     deleted in its own transaction (CompleteJob) is not deleted again by
+//     the runner.
 //   - RunJobs (package jobs) claims due heads of lanes in batches with a lease,
 //     runs the handlers on pools of workers (one pool per side: a kind runs only
 //     on its pool's workers, so WeChat work never waits for Teams' and the pull
