@@ -34,12 +34,16 @@ var (
 
 // sharedLimiter keeps Teams' windows with one GCRA bucket per window and key,
 // in the database every replica uses. GCRA cannot express a sliding window
-// exactly, so each window {Per, N} becomes the bucket that never lets more
-// than N through in any span of Per: burst B = max(1, N/10), one token every
-// (Per+margin)/(N-B+1). (After i grants, grant j comes no sooner than
-// (j-i-B+1) intervals later, so a span of Per holds fewer than Per/interval+B
-// = N+1 grants.) It trades some of a window's burst for that guarantee: 50/s
-// per tenant lets 5 go at once and about 42/s after that.
+// exactly, so each window {Per, N} becomes a bucket that never lets more than
+// N through in any span of Per: burst B, one token every (Per+margin)/(N-B+1).
+// (After i grants, grant j comes no sooner than (j-i-B+1) intervals later, so
+// a span of Per holds fewer than Per/interval+B = N+1 grants.) A bigger burst
+// means a slower pace after it. Small windows (N < 20: a conversation's 7/1 s
+// and 8/2 s) get half their N as burst, for a conversation's few cards at
+// once; their pace after it (one per 220 ms and per 420 ms) is still above
+// that of the 60/30 s window, which sets a conversation's pace. Large ones
+// get a tenth, for their pace: 60/30 s becomes 6 at once then one per 547 ms,
+// 50/s per tenant 5 then one per 24 ms (42/s).
 type sharedLimiter struct {
 	rates  SharedRates
 	margin time.Duration
@@ -61,6 +65,9 @@ func (l *sharedLimiter) bucketsOf(keys []limitKey) []bridge.RateBucket {
 // sharedLimiter).
 func windowBucket(key string, w Window, margin time.Duration) bridge.RateBucket {
 	burst := max(1, w.N/10)
+	if w.N < 20 {
+		burst = max(1, w.N/2)
+	}
 	return bridge.RateBucket{
 		Key:      key + "/" + w.Per.String() + "/" + strconv.Itoa(w.N),
 		Interval: (w.Per + margin) / time.Duration(w.N-burst+1),
