@@ -53,7 +53,11 @@ type Config struct {
 	// SigningKey signs media URLs and events tickets. Replicas behind one load
 	// balancer must share it; when empty a random per-process key is used.
 	SigningKey []byte
-	// PollInterval is how often a live-update connection looks for changes (default 2 s).
+	// Changes, when set, wakes live-update connections as soon as an employee's
+	// threads change (on any replica); they then poll only as a fallback.
+	Changes Changes
+	// PollInterval is how often a live-update connection looks for changes
+	// (default 2 s, or FallbackPollInterval when Changes is set).
 	PollInterval time.Duration
 	// Heartbeat is how often an idle live-update connection sends a comment, so
 	// proxies keep it open (default 15 s).
@@ -61,6 +65,11 @@ type Config struct {
 	Log       *slog.Logger
 	Now       func() time.Time
 }
+
+// FallbackPollInterval is how often a live-update connection looks for changes
+// when Config.Changes tells it of them: only what a lost notice hid waits this
+// long.
+const FallbackPollInterval = 2 * time.Minute
 
 // App is the tab: UI, REST API and live updates.
 type App struct {
@@ -96,6 +105,9 @@ func New(cfg Config) *App {
 	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 2 * time.Second
+		if cfg.Changes != nil {
+			cfg.PollInterval = FallbackPollInterval
+		}
 	}
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = 15 * time.Second
