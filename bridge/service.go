@@ -37,6 +37,8 @@ type Service struct {
 	retention Retention
 	// journaledOnly makes Purge keep what was not journaled even without a journal.
 	journaledOnly bool
+	// reviews serves compliance reviewers; nil: not attached (AttachReviews).
+	reviews Reviews
 }
 
 // Options configure a Service.

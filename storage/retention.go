@@ -293,7 +293,49 @@ WHERE t.company = $1 AND m.at < $2 AND m.status NOT IN ($3, $4) AND (m.text <> '
 			return 0, fmt.Errorf("purge message %s: %w", id, err)
 		}
 	}
-	return int64(len(drop)), nil
+	return int64(len(drop)), t.purgeAudit(ctx, p)
+}
+
+// purgeAudit empties the details and actions of old audit records, which
+// repeat the messages' texts; which decision was taken when stays.
+func (t *tx) purgeAudit(ctx context.Context, p *purge) error {
+	threads := map[string]bool{}
+	if err := t.collect(ctx, threads, `SELECT DISTINCT a.thread FROM audit a JOIN threads t ON t.id = a.thread
+WHERE t.company = $1 AND a.at < $2 AND (a.detail <> 'null' OR a.actions <> 'null')`, string(p.Company), micros(p.Before)); err != nil {
+		return fmt.Errorf("read audit records to purge: %w", err)
+	}
+	for th := range threads {
+		if p.held[th] {
+			continue
+		}
+		// Journaling does not carry the audit log, so only the days of
+		// messages already journaled go with JournaledOnly: their records are
+		// purged day by day below.
+		q := `UPDATE audit SET detail = 'null', actions = 'null' WHERE thread = $1 AND at < $2`
+		if !p.JournaledOnly {
+			if _, err := t.exec(ctx, q, th, micros(p.Before)); err != nil {
+				return fmt.Errorf("purge the audit of %s: %w", th, err)
+			}
+			continue
+		}
+		for k := range p.journaled {
+			if k[0] != th {
+				continue
+			}
+			day, err := time.Parse(archive.DayLayout, k[1])
+			if err != nil || !day.Before(p.Before) {
+				continue
+			}
+			end := day.AddDate(0, 0, 1)
+			if end.After(p.Before) {
+				end = p.Before
+			}
+			if _, err := t.exec(ctx, q+` AND at >= $3`, th, micros(end), micros(day)); err != nil {
+				return fmt.Errorf("purge the audit of %s: %w", th, err)
+			}
+		}
+	}
+	return nil
 }
 
 // purgeMedia deletes the bytes of the media the purged records referred to;

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/multiline/multiline/archive"
 	"github.com/multiline/multiline/bridge"
 )
 
@@ -21,7 +23,7 @@ type principal struct {
 	// signed in with the dev sign-in.
 	Admin bool
 	// Reviewer may review archived conversations: named in
-	// Config.ComplianceReviewers or holding RoleComplianceReview. Nothing uses it yet.
+	// Config.ComplianceReviewers or holding RoleComplianceReview (review.go).
 	Reviewer bool
 }
 
@@ -141,9 +143,13 @@ func disabled(c echo.Context) error {
 // be an employee.
 func (a *App) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if !principalOf(c).Admin {
+		p := principalOf(c)
+		if !p.Admin {
 			return jsonError(c, http.StatusForbidden, msgNotAdmin)
 		}
+		// The archive names the admin who made a change.
+		who := archive.Party{Role: archive.RoleAdmin, ID: p.Identity.ObjectID, Name: p.Identity.Name}
+		c.SetRequest(c.Request().WithContext(bridge.WithAdmin(c.Request().Context(), who)))
 		return next(c)
 	}
 }

@@ -132,6 +132,7 @@ func (a *application) wire(ctx context.Context) error {
 		return fmt.Errorf("archive anchors: %w", err)
 	}
 	a.svc.AttachRetention(a.db)
+	a.svc.AttachReviews(a.db)
 	if err := a.svc.ScheduleRetention(ctx); err != nil {
 		return fmt.Errorf("archive retention: %w", err)
 	}
