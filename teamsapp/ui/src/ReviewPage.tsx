@@ -118,6 +118,10 @@ const useStyles = makeStyles({
   tableWrap: { overflowX: "auto" },
   code: { fontFamily: tokens.fontFamilyMonospace, fontSize: tokens.fontSizeBase200, overflowWrap: "anywhere" },
   text: { overflowWrap: "anywhere", whiteSpace: "pre-wrap" },
+  seqCol: { width: "56px" },
+  timeCol: { width: "170px" },
+  kindCol: { width: "150px" },
+  whoCol: { width: "160px" },
   flag: { display: "flex", flexDirection: "column", gap: "8px", borderTop: `1px solid ${tokens.colorNeutralStroke2}`, paddingTop: "8px" },
 });
 
@@ -322,10 +326,10 @@ export function Review() {
                   <Table size="small" aria-label="Archive record">
                     <TableHeader>
                       <TableRow>
-                        <TableHeaderCell>#</TableHeaderCell>
-                        <TableHeaderCell>Time (UTC)</TableHeaderCell>
-                        <TableHeaderCell>Kind</TableHeaderCell>
-                        <TableHeaderCell>Who</TableHeaderCell>
+                        <TableHeaderCell className={s.seqCol}>#</TableHeaderCell>
+                        <TableHeaderCell className={s.timeCol}>Time (UTC)</TableHeaderCell>
+                        <TableHeaderCell className={s.kindCol}>Kind</TableHeaderCell>
+                        <TableHeaderCell className={s.whoCol}>Who</TableHeaderCell>
                         <TableHeaderCell>What</TableHeaderCell>
                       </TableRow>
                     </TableHeader>
