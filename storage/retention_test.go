@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -133,6 +134,21 @@ func TestRetentionPurgesAllButHeld(t *testing.T) {
 			}
 			if n := purgedEvents(t, db, free); n == 0 {
 				t.Error("no archive body of the free thread was purged")
+			}
+			before := time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC).UnixMicro()
+			auditKept := func(th bridge.ThreadID) (n int) {
+				t.Helper()
+				if err := db.SQLForTest().QueryRow(`SELECT COUNT(*) FROM audit WHERE thread = $1 AND at < $2 AND detail <> 'null'`,
+					string(th), before).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			if n := auditKept(free); n != 0 {
+				t.Errorf("%d old audit details of the free thread kept", n)
+			}
+			if n := auditKept(heldThread); n == 0 {
+				t.Error("the held thread's audit details were purged")
 			}
 			if _, _, _, err := db.Media(ctx, img); !errors.Is(err, bridge.ErrNotFound) {
 				t.Errorf("the purged picture is still stored: %v", err)
@@ -308,5 +324,96 @@ func mustVerify(t *testing.T, db *storage.DB) {
 	}
 	if !rep.OK() {
 		t.Fatalf("verify after the purge: %+v", rep.Problems)
+	}
+}
+
+// TestRetentionDailyJob: the retention job the service schedules at start-up
+// runs through the durable job runner once its day is past, purges what is
+// older than the period, and schedules the next day's run.
+func TestRetentionDailyJob(t *testing.T) {
+	t.Parallel()
+	for _, be := range archiveBackends {
+		t.Run(be.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			db := openDB(t, be.url(t))
+			if err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			var mu sync.Mutex
+			now := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+			svc := bridge.NewService(db, bridge.Options{Company: "acme", Now: clock})
+			svc.AttachRetention(db)
+			if err := svc.EnsureCompany(ctx, "Acme", "tenant", bridge.English); err != nil {
+				t.Fatal(err)
+			}
+			addEnabled(t, svc, "aad-ann", "Ann")
+			if err := svc.Receive(ctx, []bridge.Inbound{{Kind: bridge.InboundMessage, WeChatMsgID: "old", Consumer: "wmOld",
+				At: now, Body: bridge.Content{Text: "an old message"}}}); err != nil {
+				t.Fatal(err)
+			}
+			th := threadOf(t, db, "wmOld")
+			p, _ := svc.CompanySettings(ctx)
+			p.Policy.RetentionDays = 2
+			if err := svc.SetPolicy(ctx, p.Policy, p.Overrides); err != nil {
+				t.Fatal(err)
+			}
+			if err := svc.ScheduleRetention(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := svc.ScheduleRetention(ctx); err != nil { // a second replica starting
+				t.Fatal(err)
+			}
+
+			ran := make(chan error, 4)
+			h := svc.Handlers()[bridge.JobRetention]
+			handlers := map[string]bridge.JobHandler{bridge.JobRetention: func(ctx context.Context, j bridge.Job) error {
+				err := h(ctx, j)
+				ran <- err
+				return err
+			}}
+			mu.Lock()
+			now = now.AddDate(0, 0, 5)
+			mu.Unlock()
+			runnerDone := make(chan error, 1)
+			go func() {
+				runnerDone <- db.RunJobs(ctx, handlers, storage.RunOptions{Now: clock, PollInterval: 10 * time.Millisecond})
+			}()
+			select {
+			case err := <-ran:
+				if err != nil {
+					t.Fatalf("the retention job: %v", err)
+				}
+			case err := <-runnerDone:
+				t.Fatalf("the runner stopped: %v", err)
+			}
+			if s := messageTexts(t, db, th); s[0] != "" {
+				t.Errorf("the daily job kept %q", s)
+			}
+			if n := len(companyEvents(t, db, archive.KindPurge)); n != 1 {
+				t.Errorf("%d purge events", n)
+			}
+			var next []time.Time
+			rows, err := db.SQLForTest().Query(`SELECT run_at FROM jobs WHERE kind = $1`, bridge.JobRetention)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var us int64
+				if err := rows.Scan(&us); err != nil {
+					t.Fatal(err)
+				}
+				next = append(next, time.UnixMicro(us).UTC())
+			}
+			rows.Close()
+			if len(next) != 1 || !next[0].Equal(time.Date(2026, 1, 11, 1, 0, 0, 0, time.UTC)) {
+				t.Errorf("the next runs: %v, want one at 2026-01-11 01:00", next)
+			}
+			mustVerify(t, db)
+			cancel()
+			<-runnerDone
+		})
 	}
 }
