@@ -81,6 +81,12 @@
 //     it, and what belongs to a thread is written after it: its participants,
 //     messages, and audit records;
 //  4. employees: written (SaveEmployee), never locked by a read;
+//     then the company's archive chain: Tx.Archive on archive.CompanyThread
+//     takes a transaction-scoped advisory lock (PostgreSQL) for its head, and
+//     the transactions that hold it (admin changes, the daily anchor) take no
+//     thread lock after it; a thread's own chain needs no lock of its own, the
+//     thread's row lock serialises its appends (a new thread is invisible to
+//     others until it commits), and (company, thread, seq) is unique anyway;
 //  5. jobs, last: Enqueue inserts; SetTimer, CancelLanes and WakeLane change the
 //     pending jobs of lanes that belong to a thread or an employee the
 //     transaction holds already; CompleteJob and BuryJob end the transaction's own

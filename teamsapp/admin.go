@@ -1,6 +1,7 @@
 package teamsapp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/multiline/multiline/archive"
 	"github.com/multiline/multiline/bridge"
 )
 
@@ -115,7 +117,7 @@ func (a *App) putPolicy(c echo.Context) error {
 	if err := in.Overrides.Validate(); err != nil {
 		return jsonError(c, http.StatusBadRequest, err.Error())
 	}
-	ctx := c.Request().Context()
+	ctx := adminContext(c)
 	if err := a.b.SetPolicy(ctx, p, in.Overrides); err != nil {
 		return a.fail(c, err)
 	}
@@ -168,7 +170,7 @@ func (a *App) adminSetEmployee(c echo.Context) error {
 	if in.Enabled == nil {
 		return jsonError(c, http.StatusBadRequest, "the body must be JSON: "+usage)
 	}
-	ctx := c.Request().Context()
+	ctx := adminContext(c)
 	id := bridge.EmployeeID(c.Param("id"))
 	if _, err := a.b.Employee(ctx, id); errors.Is(err, bridge.ErrUnknownEmployee) {
 		return jsonError(c, http.StatusNotFound, "No such employee.")
@@ -224,7 +226,7 @@ func (a *App) adminAddEmployee(c echo.Context) error {
 	if strings.TrimSpace(in.AADObjectID) == "" || strings.TrimSpace(in.Name) == "" {
 		return jsonError(c, http.StatusBadRequest, "the body must be JSON: "+usage)
 	}
-	e, err := a.b.AddEmployee(c.Request().Context(), a.cfg.TenantID, in.AADObjectID, in.Name)
+	e, err := a.b.AddEmployee(adminContext(c), a.cfg.TenantID, in.AADObjectID, in.Name)
 	if err != nil {
 		return a.fail(c, err)
 	}
@@ -308,4 +310,11 @@ func (a *App) actOnJob(c echo.Context, done string, act func(JobAdmin, int64) er
 	}
 	a.log.Info("tab admin: job "+done, "job", id, "by", principalOf(c).Identity.ObjectID)
 	return c.NoContent(http.StatusNoContent)
+}
+
+// adminContext is the request's context naming the signed-in admin, so the
+// compliance archive records who made the change.
+func adminContext(c echo.Context) context.Context {
+	id := principalOf(c).Identity
+	return bridge.WithAdmin(c.Request().Context(), archive.Party{Role: archive.RoleAdmin, ID: id.ObjectID, Name: id.Name})
 }

@@ -529,6 +529,9 @@ try {
         axeRuns++;
         await shot(p, `details-768-${tag}`);
         await p.keyboard.press("Escape");
+        // The drawer closes with a motion; the page behind it is inert until then.
+        await p.locator("[data-testid=details-pane]").waitFor({ state: "detached" });
+        await p.waitForFunction(() => !document.getElementById("root")?.hasAttribute("aria-hidden"));
         await p.setViewportSize({ width: 320, height: 640 });
         await p.locator("[data-testid=back]").waitFor();
         const scroll = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
