@@ -7,8 +7,6 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/multiline/multiline/archive"
 	"github.com/multiline/multiline/bridge"
 )
 
@@ -143,13 +141,9 @@ func disabled(c echo.Context) error {
 // be an employee.
 func (a *App) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		p := principalOf(c)
-		if !p.Admin {
+		if !principalOf(c).Admin {
 			return jsonError(c, http.StatusForbidden, msgNotAdmin)
 		}
-		// The archive names the admin who made a change.
-		who := archive.Party{Role: archive.RoleAdmin, ID: p.Identity.ObjectID, Name: p.Identity.Name}
-		c.SetRequest(c.Request().WithContext(bridge.WithAdmin(c.Request().Context(), who)))
 		return next(c)
 	}
 }
