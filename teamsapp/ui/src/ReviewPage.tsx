@@ -322,7 +322,8 @@ export function Review() {
                 <Caption1 className={s.muted}>
                   Read-only: every event of thread <code className={s.code}>{record.id}</code>, in order, as the archive keeps it.
                 </Caption1>
-                <div className={s.tableWrap}>
+                {/* Focusable, so the record scrolls sideways by keyboard on a narrow screen. */}
+                <div className={s.tableWrap} tabIndex={0} role="region" aria-label="Archive record, scrollable">
                   <Table size="small" aria-label="Archive record">
                     <TableHeader>
                       <TableRow>
