@@ -33,6 +33,12 @@ type Service struct {
 	captureOff bool
 	// journal sends anchored days to the archive's mailbox; nil: journaling off.
 	journal Journaler
+	// retention purges and keeps legal holds; nil: not attached (AttachRetention).
+	retention Retention
+	// journaledOnly makes Purge keep what was not journaled even without a journal.
+	journaledOnly bool
+	// reviews serves compliance reviewers; nil: not attached (AttachReviews).
+	reviews Reviews
 }
 
 // Options configure a Service.

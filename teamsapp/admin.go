@@ -27,6 +27,8 @@ type policyJSON struct {
 	MaxParticipants int     `json:"max_participants"`
 	// ConsumerLanguage is auto, en or zh-CN (bridge.Policy.ConsumerLanguage).
 	ConsumerLanguage string `json:"consumer_language"`
+	// RetentionDays is how long records are kept (0: for ever).
+	RetentionDays int `json:"retention_days"`
 }
 
 func toPolicyJSON(p bridge.Policy) policyJSON {
@@ -36,7 +38,7 @@ func toPolicyJSON(p bridge.Policy) policyJSON {
 	}
 	return policyJSON{SendsPerWindow: p.SendsPerWindow, WindowHours: p.Window.Hours(), ReminderHours: p.ReminderAfter.Hours(),
 		EmployeeLimit: p.EmployeeLimit, QueueLimit: p.QueueLimit, Reserve: p.Reserve, MaxParticipants: p.MaxParticipants,
-		ConsumerLanguage: lang}
+		ConsumerLanguage: lang, RetentionDays: p.RetentionDays}
 }
 
 func (p policyJSON) policy() bridge.Policy {
@@ -46,7 +48,7 @@ func (p policyJSON) policy() bridge.Policy {
 	}
 	return bridge.Policy{SendsPerWindow: p.SendsPerWindow, Window: hours(p.WindowHours), ReminderAfter: hours(p.ReminderHours),
 		EmployeeLimit: p.EmployeeLimit, QueueLimit: p.QueueLimit, Reserve: p.Reserve, MaxParticipants: p.MaxParticipants,
-		ConsumerLanguage: lang}
+		ConsumerLanguage: lang, RetentionDays: p.RetentionDays}
 }
 
 func hours(h float64) time.Duration { return time.Duration(h * float64(time.Hour)) }

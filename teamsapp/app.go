@@ -26,6 +26,11 @@ type Config struct {
 	// account can send its kind; when nil, Bridge is asked if it implements
 	// SendChecker (as *bridge.Service does).
 	CanSend SendChecker
+	// Review serves compliance reviewers (/api/v1/review/…); when nil, Bridge
+	// is used if it implements ReviewDesk (as *bridge.Service does).
+	Review ReviewDesk
+	// Audit, when set, shows admins the audit log of policy decisions.
+	Audit AuditLog
 	// Auth validates the Teams SSO token. When nil and AppID and TenantID are set, an
 	// EntraAuthenticator is used with OpenIDMetadataURL; when nil otherwise, only
 	// the dev sign-in works.
@@ -78,6 +83,7 @@ type App struct {
 	media  MediaStore
 	auth   Authenticator
 	check  SendChecker // nil: uploads are checked by Send alone
+	review ReviewDesk  // nil: no review API (503)
 	admins map[string]bool
 	// reviewers are Config.ComplianceReviewers, lowercased like admins.
 	reviewers    map[string]bool
@@ -117,6 +123,9 @@ func New(cfg Config) *App {
 		log: cfg.Log, now: cfg.Now, wall: time.Now}
 	if a.check == nil {
 		a.check, _ = cfg.Bridge.(SendChecker)
+	}
+	if a.review = cfg.Review; a.review == nil {
+		a.review, _ = cfg.Bridge.(ReviewDesk)
 	}
 	if a.auth == nil && cfg.AppID != "" && cfg.TenantID != "" {
 		ea, err := NewEntraAuthenticator(EntraConfig{TenantID: cfg.TenantID, AppID: cfg.AppID, Now: cfg.Now,
@@ -198,4 +207,7 @@ func (a *App) Routes(e *echo.Echo) {
 	adm.GET("/jobs", a.adminJobs)
 	adm.POST("/jobs/:id/retry", a.adminRetryJob)
 	adm.POST("/jobs/:id/discard", a.adminDiscardJob)
+	adm.GET("/audit", a.adminAudit)
+
+	a.reviewRoutes(api, small)
 }

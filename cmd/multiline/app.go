@@ -131,6 +131,11 @@ func (a *application) wire(ctx context.Context) error {
 	if err := a.svc.ScheduleAnchors(ctx); err != nil {
 		return fmt.Errorf("archive anchors: %w", err)
 	}
+	a.svc.AttachRetention(a.db)
+	a.svc.AttachReviews(a.db)
+	if err := a.svc.ScheduleRetention(ctx); err != nil {
+		return fmt.Errorf("archive retention: %w", err)
+	}
 	if cfg.ArchiveSMTPURL != "" {
 		j, err := newJournal(a.db, cfg.ArchiveSMTPURL, cfg.ArchiveJournalTo, cfg.PublicURL, cfg.WeChatMode, cfg.WeComCorpID)
 		if err != nil {

@@ -88,7 +88,7 @@ func (a *application) wireTab(b *bot.Bot) (bridge.TeamsSender, error) {
 		a.svc.AttachInstaller(g)
 	}
 	tc := teamsapp.Config{
-		Bridge: a.svc, Media: a.db, Jobs: tabJobs{a.db}, Changes: a.db, AppID: cfg.AppID, TenantID: cfg.AppTenantID,
+		Bridge: a.svc, Media: a.db, Jobs: tabJobs{a.db}, Changes: a.db, Audit: a.db, AppID: cfg.AppID, TenantID: cfg.AppTenantID,
 		OpenIDMetadataURL: cfg.TabOpenIDMetadataURL, PublicURL: cfg.PublicURL,
 		Admins: cfg.Admins, ComplianceReviewers: cfg.ComplianceReviewers,
 		Dev: cfg.Dev, SigningKey: signingKey(cfg), Log: a.log, Now: a.now,
