@@ -30,6 +30,10 @@ type Config struct {
 	Backoff time.Duration
 	// LimitMargin is added to Teams' rate-limit windows (default 100 ms).
 	LimitMargin time.Duration
+	// Rates, when set, holds the rate limits in buckets every replica shares
+	// (storage.DB on PostgreSQL), so that N replicas together keep to Teams'
+	// limits; without it each process keeps them alone, in memory.
+	Rates SharedRates
 	// MaxBody limits inbound activities (default 256 KiB).
 	MaxBody int64
 	// Media keeps the files and images employees send in the 1:1 chat
@@ -51,7 +55,7 @@ type Bot struct {
 	core  Bridge
 	cards *cards.Builder
 	media MediaStore
-	lim   *limiter
+	lim   gate
 	log   *slog.Logger
 	now   func() time.Time
 }
@@ -93,6 +97,10 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.Dev {
 		cfg.Log.Warn("bot: inbound token check is OFF (local mode); never expose this endpoint")
 	}
+	var lim gate = newLimiter(cfg.LimitMargin, cfg.Now)
+	if cfg.Rates != nil {
+		lim = &sharedLimiter{rates: cfg.Rates, margin: cfg.LimitMargin, now: cfg.Now}
+	}
 	return &Bot{cfg: cfg, conn: cfg.Connector, core: cfg.Bridge, cards: cfg.Cards, media: cfg.Media,
-		lim: newLimiter(cfg.LimitMargin, cfg.Now), log: cfg.Log, now: cfg.Now}, nil
+		lim: lim, log: cfg.Log, now: cfg.Now}, nil
 }

@@ -31,8 +31,9 @@ var (
 // wait cancels its reservation and hands the wait back to the job runner as a
 // *bridge.RetryAfterError, so that no worker sleeps in here; an answer to an
 // inbound activity (an HTTP request Teams waits on) sleeps until its slot
-// instead (wait). Limits are per process; with several replicas each one keeps
-// to them for the conversations whose jobs it runs.
+// instead (wait). Its limits are per process: with several replicas on
+// PostgreSQL, Config.Rates replaces it with buckets all replicas share
+// (sharedLimiter).
 type limiter struct {
 	margin time.Duration // added to every window, for clock jitter between us and Teams
 	now    func() time.Time

@@ -26,6 +26,10 @@ func (s *Service) capture(ctx context.Context, tx Tx, c Company, rec *ThreadReco
 		return nil
 	}
 	r := recorder{s: s, tx: tx, c: c, rec: rec, now: now, noteSeq: noteSeq, lex: lex}
+	if e, ok := ev.(ConsumerMessage); ok && e.Name != "" && e.Consumer == rec.Consumer {
+		// The name the service just stored for the consumer: no need to read it.
+		r.consumer = &archive.Party{Role: archive.RoleConsumer, ID: string(e.Consumer), Name: e.Name}
+	}
 	if _, ok := ev.(ConsumerMessage); ok && before.Status == StatusAwaitingOptIn && rec.Status == StatusActive && len(before.Participants) > 0 {
 		r.optInFrom = before.Participants[0] // who sent the opt-in request
 	}

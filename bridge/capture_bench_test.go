@@ -120,8 +120,8 @@ func median(xs []float64) float64 {
 }
 
 // benchReceive applies messages first … first+count-1 (200 consumers, so
-// threads see repeat messages as in real traffic) in batches and returns what
-// it cost.
+// threads see repeat messages as in real traffic, each with the nickname
+// WeChat reports) in batches and returns what it cost.
 func benchReceive(b *testing.B, svc *bridge.Service, capture bool, first, count, batch int) benchCost {
 	b.Helper()
 	bridge.SetCapture(svc, capture)
@@ -132,7 +132,8 @@ func benchReceive(b *testing.B, svc *bridge.Service, capture bool, first, count,
 		var in []bridge.Inbound
 		for j := 0; j < batch && n < first+count; j++ {
 			in = append(in, bridge.Inbound{Kind: bridge.InboundMessage, WeChatMsgID: fmt.Sprintf("m%d", n), Account: "kf",
-				Consumer: bridge.ConsumerID(fmt.Sprintf("c%d", n%200)), At: now, Body: bridge.Content{Text: "hello"}})
+				Consumer: bridge.ConsumerID(fmt.Sprintf("c%d", n%200)), ConsumerName: fmt.Sprintf("Consumer %d", n%200),
+				At: now, Body: bridge.Content{Text: "hello"}})
 			n++
 		}
 		if err := svc.Receive(ctx, in); err != nil {

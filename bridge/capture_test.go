@@ -92,6 +92,9 @@ func converse(t *testing.T, db *storage.DB) captured {
 	if err := f.svc.SetPolicy(bridge.WithAdmin(ctx, admin), settings.Policy, settings.Overrides); err != nil {
 		t.Fatal(err)
 	}
+	if err := f.svc.SetEmployeeEnabled(bridge.WithAdmin(ctx, admin), c.bob, false); err != nil {
+		t.Fatal(err)
+	}
 	if err := f.svc.Anchor(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -211,23 +214,29 @@ func TestCaptureConversation(t *testing.T) {
 			}
 
 			company := chainOf(t, db, "default", archive.CompanyThread)
-			if len(company) != 2 || company[0].Kind != archive.KindAdminChange || company[1].Kind != archive.KindAnchor {
+			if len(company) != 3 || company[0].Kind != archive.KindAdminChange || company[1].Kind != archive.KindAdminChange ||
+				company[2].Kind != archive.KindAnchor {
 				t.Fatalf("company chain %v", company)
 			}
-			var adm archive.AdminBody
+			var adm, disable archive.AdminBody
 			mustDecode(t, company[0], &adm)
 			if adm.Admin.Name != "Ada Admin" || adm.Object != "policy" || !strings.Contains(string(adm.New), `"QueueLimit":4`) {
 				t.Errorf("admin change %+v new %s", adm, adm.New)
 			}
+			mustDecode(t, company[1], &disable)
+			if disable.Admin.ID != "oid-admin" || disable.Object != "employee" || disable.Change != "disable" || disable.Key != string(c.bob) ||
+				string(disable.Old) != "true" || string(disable.New) != "false" {
+				t.Errorf("employee disabled recorded as %+v (old %s new %s)", disable, disable.Old, disable.New)
+			}
 			var anchor archive.AnchorBody
-			mustDecode(t, company[1], &anchor)
+			mustDecode(t, company[2], &anchor)
 			last := events[len(events)-1]
 			if len(anchor.Heads) != 1 || anchor.Heads[0] != (archive.ThreadHead{Thread: string(c.thread), Seq: last.Seq, Hash: last.Hash}) {
 				t.Errorf("anchor %+v, want the head %d %s", anchor, last.Seq, last.Hash)
 			}
 
 			rep, err := archive.Verify(context.Background(), db)
-			if err != nil || !rep.OK() || rep.Chains != 2 || rep.Anchors != 1 || rep.Events != len(events)+2 {
+			if err != nil || !rep.OK() || rep.Chains != 2 || rep.Anchors != 1 || rep.Events != len(events)+3 {
 				t.Fatalf("verify: %+v %v", rep, err)
 			}
 		})

@@ -16,6 +16,9 @@ type ConsumerMessage struct {
 	// SentAt is when WeChat says the consumer sent it (send_time). WeChat's
 	// window runs from then, not from when we pulled it. Zero means now.
 	SentAt time.Time
+	// Name is the consumer's WeChat nickname as the service knew it then; the
+	// policy ignores it, the archive names the author with it.
+	Name string `json:",omitempty"`
 }
 
 // ConsumerArrivedViaOptIn: the consumer came in through this thread's opt-in link

@@ -156,7 +156,7 @@ func (s *Service) consumerMessage(ctx context.Context, tx Tx, c Company, in Inbo
 	if in.Account != "" {
 		rec.Account = in.Account
 	}
-	ev := ConsumerMessage{Consumer: in.Consumer, Body: in.Body, SentAt: in.At}
+	ev := ConsumerMessage{Consumer: in.Consumer, Body: in.Body, SentAt: in.At, Name: con.Name}
 	if len(rec.Participants) == 0 && !IsLeaveCommand(in.Body.Text) {
 		if ev.Assign, err = s.route(ctx, tx, con, now); err != nil {
 			return err

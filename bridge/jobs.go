@@ -45,6 +45,7 @@ func (s *Service) Handlers() map[string]JobHandler {
 		JobAnchor:      s.runAnchor,
 		JobJournalDay:  s.runJournalDay,
 		JobJournal:     s.runJournal,
+		JobRetention:   s.runRetention,
 	}
 }
 

@@ -89,7 +89,15 @@ func (s *Service) runJournal(ctx context.Context, j Job) error {
 	if s.journal == nil {
 		return Permanent(errNoJournal)
 	}
-	return s.journal.Send(ctx, string(s.company), p.Thread, day)
+	if err := s.journal.Send(ctx, string(s.company), p.Thread, day); err != nil {
+		return err
+	}
+	if s.retention == nil {
+		return nil
+	}
+	// Retention purges only what the archive's mailbox accepted. Should this
+	// fail, the retry sends the day again, which the archive dedupes.
+	return s.retention.MarkJournaled(ctx, s.company, p.Thread, day, s.now())
 }
 
 func journalPayload(j Job) (journalJob, time.Time, error) {

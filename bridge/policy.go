@@ -31,6 +31,10 @@ type Policy struct {
 	// or auto (the empty value): the language WeChat reports for the consumer,
 	// else the company's default language.
 	ConsumerLanguage string
+	// RetentionDays is how long records are kept before retention purges their
+	// bodies (messages, media, archive event bodies); 0, the default, keeps them
+	// for ever, since a purge cannot be undone and SEC 17a-4 asks for 3 years.
+	RetentionDays int `json:",omitempty"`
 }
 
 // ConsumerLanguageAuto is the default ConsumerLanguage.
@@ -50,6 +54,10 @@ func DefaultPolicy() Policy {
 		ConsumerLanguage: ConsumerLanguageAuto,
 	}
 }
+
+// MaxRetentionDays bounds RetentionDays (100 years), so a cut-off is always a
+// representable time.
+const MaxRetentionDays = 36500
 
 // ErrInvalidPolicy is wrapped by Validate's errors.
 var ErrInvalidPolicy = errors.New("invalid policy")
@@ -74,6 +82,8 @@ func (p Policy) Validate() error {
 		return bad("queue_limit must be 0..100, got %d", p.QueueLimit)
 	case p.MaxParticipants < 1 || p.MaxParticipants > 50:
 		return bad("max_participants must be 1..50, got %d", p.MaxParticipants)
+	case p.RetentionDays < 0 || p.RetentionDays > MaxRetentionDays:
+		return bad("retention_days must be 0 (keep for ever) up to %d, got %d", MaxRetentionDays, p.RetentionDays)
 	case p.ConsumerLanguage != "" && p.ConsumerLanguage != ConsumerLanguageAuto &&
 		p.ConsumerLanguage != string(English) && p.ConsumerLanguage != string(SimplifiedChinese):
 		return bad("consumer_language must be en, zh-CN or auto, got %q", p.ConsumerLanguage)

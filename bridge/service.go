@@ -35,6 +35,12 @@ type Service struct {
 	journal Journaler
 	// lexCache keeps the compiled lexicon rules last read (lexicon_rules.go).
 	lexCache lexiconCache
+	// retention purges and keeps legal holds; nil: not attached (AttachRetention).
+	retention Retention
+	// journaledOnly makes Purge keep what was not journaled even without a journal.
+	journaledOnly bool
+	// reviews serves compliance reviewers; nil: not attached (AttachReviews).
+	reviews Reviews
 }
 
 // Options configure a Service.

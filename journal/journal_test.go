@@ -104,7 +104,8 @@ func (c *clock) advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// TestJournalDay: a day's two conversations are journaled by durable jobs to
+// TestJournalDay: when a day ends, its anchor job hands it to journaling, and
+// its two conversations are sent by durable jobs to
 // a real SMTP server (npm smtp-server, with AUTH), which refuses the first
 // delivery with 451; the job is retried, and each conversation arrives exactly
 // once, by Message-ID, at the journaling mailbox. Journaling the day again
@@ -137,7 +138,7 @@ func TestJournalDay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: day.Add(25 * time.Hour)}
+	clk := &clock{t: day.Add(12 * time.Hour)}
 	svc := bridge.NewService(db, bridge.Options{Now: clk.now})
 	if err := svc.EnsureCompany(ctx, "Acme", "t", bridge.English); err != nil {
 		t.Fatal(err)
@@ -145,7 +146,7 @@ func TestJournalDay(t *testing.T) {
 	svc.AttachJournal(journal.New(db, mailer, archive.ExportOptions{Channel: archive.ChannelWeComKF}))
 	handlers := map[string]bridge.JobHandler{}
 	for k, h := range svc.Handlers() {
-		if k == bridge.JobJournalDay || k == bridge.JobJournal {
+		if k == bridge.JobJournalDay || k == bridge.JobJournal || k == bridge.JobAnchor {
 			handlers[k] = h
 		}
 	}
@@ -175,9 +176,12 @@ func TestJournalDay(t *testing.T) {
 		}
 	}
 
-	if err := svc.JournalDay(ctx, day); err != nil {
+	// The day's anchor job, scheduled at start-up, runs when the day ends and
+	// hands the day to journaling.
+	if err := svc.ScheduleAnchors(ctx); err != nil {
 		t.Fatal(err)
 	}
+	clk.advance(12 * time.Hour)
 	acc := waitDelivered(2)
 	_, rej := srv.seen()
 	if len(rej) != 1 || !slices.Contains(want, rej[0]) {
@@ -210,6 +214,15 @@ func TestJournalDay(t *testing.T) {
 	}
 	if acc, _ := srv.seen(); len(acc) != 2 {
 		t.Fatalf("accepted %q after the jobs ended", acc)
+	}
+	var anchors int
+	if err := db.Events(ctx, archive.ChainID{Company: "default", Thread: archive.CompanyThread}, func(e archive.Event) error {
+		if e.Kind == archive.KindAnchor {
+			anchors++
+		}
+		return nil
+	}); err != nil || anchors != 1 {
+		t.Fatalf("%d anchors (%v), want the day's one", anchors, err)
 	}
 
 	// A re-send of the day: the same two Message-IDs again.

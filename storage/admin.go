@@ -45,7 +45,7 @@ func (db *DB) Jobs(ctx context.Context, f JobFilter) ([]bridge.Job, error) {
 // die at its next failure), and it is due at once, in its lane's order (it waits
 // for a job of the lane that is running; it goes before the lane's younger jobs).
 // Its last error stays until its next attempt replaces it. It wakes this process's
-// runner; runners elsewhere find it at their next poll.
+// runner and, on PostgreSQL, every replica's (NOTIFY).
 //
 // It returns an error wrapping bridge.ErrNotFound if there is no job id, and one
 // wrapping jobs.ErrJobAlive if the job is not dead.
@@ -56,6 +56,13 @@ locked_by = NULL, locked_until = 0 WHERE id = $2 AND dead_at > 0`, micros(time.N
 		return err
 	}
 	db.Wake()
+	if db.dialect == dialectPostgres {
+		// The server runs in another process (the command is a client).
+		payload := (&changeSet{jobs: true}).payloads()[0]
+		if _, err := db.sql.ExecContext(ctx, `SELECT pg_notify($1, $2)`, db.channel, payload); err != nil {
+			return fmt.Errorf("retry job %d: notify the runners: %w", id, err)
+		}
+	}
 	return nil
 }
 

@@ -41,6 +41,12 @@
 //     per-thread and per-employee order.
 //   - Timers are jobs with a future run_at on their own lane; SetTimer replaces the
 //     lane's pending job. CancelLanes and WakeLane act on pending (unclaimed) jobs.
+//   - A transaction's new jobs wait in its outbox and are written in one
+//     statement when it ends (outbox.go); SetTimer and CancelLanes delete a
+//     lane's rows once per transaction, so a page that reschedules a thread's
+//     timers for each of its messages writes them once. A job its handler
+//     deleted in its own transaction (CompleteJob) is not deleted again by
+//     the runner.
 //   - RunJobs (package jobs) claims due heads of lanes in batches with a lease,
 //     runs the handlers on pools of workers (one pool per side: a kind runs only
 //     on its pool's workers, so WeChat work never waits for Teams' and the pull
@@ -63,9 +69,15 @@
 //     into an error's text does not reach the operators' views.
 //   - On PostgreSQL, claims take a transaction-scoped advisory lock and
 //     FOR UPDATE SKIP LOCKED, so several replicas share the queue and a lane never
-//     runs twice at once; other replicas' jobs are found by polling.
+//     runs twice at once.
 //   - Wake (after a commit that enqueued) starts local runners at once instead of
-//     at the next poll.
+//     at the next poll. On PostgreSQL a transaction that enqueued (or changed a
+//     thread) also sends a NOTIFY as its last statement, which PostgreSQL
+//     delivers at commit to every replica's listener (listen.go, one dedicated
+//     pgx connection that reconnects with backoff): other replicas' runners,
+//     and the tab streams of the thread's employees (WatchEmployee), wake at
+//     once. Polling stays as the fallback, every PostgresPollInterval (5 s);
+//     jobs a runner rescheduled are checked for every RecheckInterval.
 //
 // # Locks: one order, kept by every transaction
 //
@@ -81,6 +93,12 @@
 //     it, and what belongs to a thread is written after it: its participants,
 //     messages, and audit records;
 //  4. employees: written (SaveEmployee), never locked by a read;
+//     then the company's archive chain: Tx.Archive on archive.CompanyThread
+//     takes a transaction-scoped advisory lock (PostgreSQL) for its head, and
+//     the transactions that hold it (admin changes, the daily anchor) take no
+//     thread lock after it; a thread's own chain needs no lock of its own, the
+//     thread's row lock serialises its appends (a new thread is invisible to
+//     others until it commits), and (company, thread, seq) is unique anyway;
 //  5. jobs, last: Enqueue inserts; SetTimer, CancelLanes and WakeLane change the
 //     pending jobs of lanes that belong to a thread or an employee the
 //     transaction holds already; CompleteJob and BuryJob end the transaction's own

@@ -44,14 +44,21 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 	if err != nil {
 		return fmt.Errorf("insert message %s: %w", m.ID, err)
 	}
+	t.changes.thread("", m.Thread, t.participants[m.Thread]...)
 	return nil
 }
 
 // UpdateMessage sets a message's status, reason and queue position.
 func (t *tx) UpdateMessage(ctx context.Context, id bridge.MessageID, s bridge.MessageStatus, reason string, position int, at time.Time) error {
-	res, err := t.exec(ctx, `UPDATE messages SET status = $1, reason = $2, position = $3, updated_at = $4 WHERE id = $5`,
-		s, reason, position, micros(at), id)
-	return affected(res, err, bridge.ErrUnknownMessage, "message "+string(id))
+	var th bridge.ThreadID
+	err := t.scanOne(ctx, bridge.ErrUnknownMessage, "message "+string(id),
+		`UPDATE messages SET status = $1, reason = $2, position = $3, updated_at = $4 WHERE id = $5 RETURNING thread`,
+		[]any{s, reason, position, micros(at), id}, &th)
+	if err != nil {
+		return err
+	}
+	t.changes.thread("", th, t.participants[th]...)
+	return nil
 }
 
 // Message reads one message.

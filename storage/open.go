@@ -37,6 +37,20 @@ type DB struct {
 	// lock is appended to SELECTs that must lock their rows (PostgreSQL only; a
 	// SQLite write transaction holds the whole database already).
 	lock string
+
+	// url and channel are PostgreSQL's: the listener connects to url and
+	// listens on channel, which transactions notify (listen.go).
+	url, channel string
+	// finished are jobs their handlers deleted already (completed.go).
+	finished finished
+	// quiet turns the transactions' notices off (a benchmark's baseline).
+	quiet bool
+	// watch holds this process's live-update streams (watch.go).
+	watch watchers
+	// The listener, started by the first RunJobs or WatchEmployee.
+	listenOnce sync.Once
+	listenStop context.CancelFunc
+	listenDone chan struct{}
 }
 
 // PostgresMaxConns is the PostgreSQL connection pool size of one DB.
@@ -68,6 +82,14 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 	if err := db.checkVersion(ctx); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if db.dialect == dialectPostgres {
+		var schema string
+		if err := db.sql.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("read the current schema: %w", err)
+		}
+		db.channel = channelFor(schema)
 	}
 	return db, nil
 }
@@ -110,7 +132,7 @@ func openPostgres(rawURL string) (*DB, error) {
 	}
 	s.SetMaxOpenConns(PostgresMaxConns)
 	s.SetMaxIdleConns(PostgresMaxConns)
-	return &DB{sql: s, dialect: dialectPostgres, wake: make(chan struct{}, 1), lock: " FOR UPDATE"}, nil
+	return &DB{sql: s, dialect: dialectPostgres, wake: make(chan struct{}, 1), lock: " FOR UPDATE", url: rawURL}, nil
 }
 
 // redact hides a URL's password for error messages.
@@ -130,8 +152,9 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database.
+// Close stops the listener and closes the database.
 func (db *DB) Close() error {
+	db.stopListening()
 	db.stmts.Range(func(_, v any) bool {
 		_ = v.(*sql.Stmt).Close()
 		return true
@@ -142,7 +165,9 @@ func (db *DB) Close() error {
 // Dialect reports "sqlite" or "postgres".
 func (db *DB) Dialect() string { return string(db.dialect) }
 
-// Wake tells this process's job runners that jobs are due.
+// Wake tells this process's job runners that jobs are due. Runners of other
+// replicas hear of jobs through NOTIFY instead (listen.go), sent by the
+// transaction that enqueued them.
 func (db *DB) Wake() {
 	select {
 	case db.wake <- struct{}{}:

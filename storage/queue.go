@@ -21,7 +21,17 @@ type RunOptions = jobs.Options
 // handlers in flight. Several RunJobs, in one process or in several replicas on one
 // PostgreSQL database, share the work: a job runs on one of them at a time, and a
 // lane's jobs run one after the other in the order they were enqueued.
+//
+// On PostgreSQL it starts the database listener (listen.go), so that jobs any
+// replica enqueues wake this runner at once, and a zero PollInterval is
+// PostgresPollInterval: the poll is only the fallback.
 func (db *DB) RunJobs(ctx context.Context, handlers map[string]bridge.JobHandler, opts RunOptions) error {
+	if db.dialect == dialectPostgres {
+		db.listen()
+		if opts.PollInterval <= 0 {
+			opts.PollInterval = PostgresPollInterval
+		}
+	}
 	return jobs.Run(ctx, queue{db}, db.wake, handlers, opts)
 }
 
@@ -170,18 +180,25 @@ func (q queue) Claim(ctx context.Context, owner string, now, until time.Time, wa
 	return out, nil
 }
 
+// Complete deletes a finished job, unless its handler deleted it in its own
+// transaction already (Tx.CompleteJob, then this is a no-op).
 func (q queue) Complete(ctx context.Context, owner string, id int64) error {
+	if q.db.finished.take(id) {
+		return nil
+	}
 	_, err := q.exec(ctx, `DELETE FROM jobs WHERE id = $1 AND locked_by = $2`, id, owner)
 	return err
 }
 
 func (q queue) Retry(ctx context.Context, owner string, id int64, runAt time.Time, attempts int, lastErr string) error {
+	q.db.finished.take(id)
 	_, err := q.exec(ctx, `UPDATE jobs SET run_at = $1, attempts = $2, last_error = $3, locked_by = NULL, locked_until = 0
 WHERE id = $4 AND locked_by = $5`, micros(runAt), attempts, jobs.RedactError(lastErr), id, owner)
 	return err
 }
 
 func (q queue) Bury(ctx context.Context, owner string, id int64, attempts int, lastErr string) error {
+	q.db.finished.take(id)
 	_, err := q.exec(ctx, `UPDATE jobs SET dead_at = $1, attempts = $2, last_error = $3, locked_by = NULL, locked_until = 0
 WHERE id = $4 AND locked_by = $5 AND dead_at = 0`, micros(time.Now()), attempts, jobs.RedactError(lastErr), id, owner)
 	return err

@@ -88,6 +88,10 @@ ON CONFLICT (id) DO UPDATE SET company = excluded.company, consumer = excluded.c
 	if err != nil {
 		return fmt.Errorf("save thread %s: %w", tr.ID, err)
 	}
+	// Those who were in the thread as this transaction found it hear of the
+	// change too: a removed employee's list loses the thread.
+	t.changes.thread(tr.Company, tr.ID, t.participants[tr.ID]...)
+	t.changes.thread(tr.Company, tr.ID, tr.Participants...)
 	return t.syncParticipants(ctx, tr.ID, tr.Participants)
 }
 

@@ -73,11 +73,24 @@ func (db *DB) runTx(ctx context.Context, fn func(bridge.Tx) error) (err error, c
 		db.prepare(ctx, t.unprepared)
 		return err, cmp.Or(conflictKind(err), t.conflict)
 	}
+	if err := t.flushOutbox(ctx); err != nil {
+		_ = stx.Rollback()
+		db.prepare(ctx, t.unprepared)
+		return err, cmp.Or(conflictKind(err), t.conflict)
+	}
+	if err := t.notify(ctx); err != nil {
+		_ = stx.Rollback()
+		return err, cmp.Or(conflictKind(err), t.conflict)
+	}
 	if err := stx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err), cmp.Or(conflictKind(err), t.conflict)
 	}
 	committed = true
 	db.prepare(ctx, t.unprepared)
+	db.finished.add(t.completed)
+	if db.dialect == dialectSQLite && !t.changes.empty() {
+		db.deliver(context.WithoutCancel(ctx), notice{Jobs: t.changes.jobs, Threads: t.changes.list()})
+	}
 	return nil, ""
 }
 
@@ -129,6 +142,15 @@ type tx struct {
 	// heads are the archive chains' heads as this transaction appended to them
 	// (see Archive).
 	heads map[archive.ChainID]archive.Head
+	// outbox holds the jobs enqueued, written when the transaction ends; the
+	// lanes whose pending rows it deleted already (outbox.go).
+	outbox       []bridge.Job
+	clearedLanes []string
+	// completed are the jobs CompleteJob deleted.
+	completed []int64
+	// changes are what the transaction wrote that runners and tabs wait for
+	// (changes.go).
+	changes changeSet
 	// conflict is set when a statement failed with a deadlock or serialization
 	// failure, in case fn went on and returned some other error (the statements
 	// after it fail with "current transaction is aborted").
@@ -156,6 +178,22 @@ func (t *tx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	}
 	t.stmts[query] = s
 	return s, nil
+}
+
+// notifySQL sends a transaction's notices (PostgreSQL: they are delivered when
+// it commits).
+const notifySQL = `SELECT pg_notify($1, p) FROM unnest(CAST($2 AS text[])) AS p`
+
+// notify sends the transaction's notices as its last statement, on PostgreSQL;
+// SQLite's are delivered in-process after the commit (runTx).
+func (t *tx) notify(ctx context.Context) error {
+	if t.db.dialect != dialectPostgres || t.changes.empty() || t.db.quiet {
+		return nil
+	}
+	if _, err := t.exec(ctx, notifySQL, t.db.channel, t.changes.payloads()); err != nil {
+		return fmt.Errorf("notify the other replicas: %w", err)
+	}
+	return nil
 }
 
 // noteConflict remembers a statement's deadlock or serialization failure.

@@ -1,6 +1,7 @@
 package teamsapp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/multiline/multiline/archive"
 	"github.com/multiline/multiline/bridge"
 )
 
@@ -25,6 +27,8 @@ type policyJSON struct {
 	MaxParticipants int     `json:"max_participants"`
 	// ConsumerLanguage is auto, en or zh-CN (bridge.Policy.ConsumerLanguage).
 	ConsumerLanguage string `json:"consumer_language"`
+	// RetentionDays is how long records are kept (0: for ever).
+	RetentionDays int `json:"retention_days"`
 }
 
 func toPolicyJSON(p bridge.Policy) policyJSON {
@@ -34,7 +38,7 @@ func toPolicyJSON(p bridge.Policy) policyJSON {
 	}
 	return policyJSON{SendsPerWindow: p.SendsPerWindow, WindowHours: p.Window.Hours(), ReminderHours: p.ReminderAfter.Hours(),
 		EmployeeLimit: p.EmployeeLimit, QueueLimit: p.QueueLimit, Reserve: p.Reserve, MaxParticipants: p.MaxParticipants,
-		ConsumerLanguage: lang}
+		ConsumerLanguage: lang, RetentionDays: p.RetentionDays}
 }
 
 func (p policyJSON) policy() bridge.Policy {
@@ -44,7 +48,7 @@ func (p policyJSON) policy() bridge.Policy {
 	}
 	return bridge.Policy{SendsPerWindow: p.SendsPerWindow, Window: hours(p.WindowHours), ReminderAfter: hours(p.ReminderHours),
 		EmployeeLimit: p.EmployeeLimit, QueueLimit: p.QueueLimit, Reserve: p.Reserve, MaxParticipants: p.MaxParticipants,
-		ConsumerLanguage: lang}
+		ConsumerLanguage: lang, RetentionDays: p.RetentionDays}
 }
 
 func hours(h float64) time.Duration { return time.Duration(h * float64(time.Hour)) }
@@ -113,7 +117,7 @@ func (a *App) putPolicy(c echo.Context) error {
 	if err := in.Overrides.Validate(); err != nil {
 		return jsonError(c, http.StatusBadRequest, err.Error())
 	}
-	ctx := c.Request().Context()
+	ctx := adminContext(c)
 	if err := a.b.SetPolicy(ctx, p, in.Overrides); err != nil {
 		return a.fail(c, err)
 	}
@@ -166,7 +170,7 @@ func (a *App) adminSetEmployee(c echo.Context) error {
 	if in.Enabled == nil {
 		return jsonError(c, http.StatusBadRequest, "the body must be JSON: "+usage)
 	}
-	ctx := c.Request().Context()
+	ctx := adminContext(c)
 	id := bridge.EmployeeID(c.Param("id"))
 	if _, err := a.b.Employee(ctx, id); errors.Is(err, bridge.ErrUnknownEmployee) {
 		return jsonError(c, http.StatusNotFound, "No such employee.")
@@ -222,7 +226,7 @@ func (a *App) adminAddEmployee(c echo.Context) error {
 	if strings.TrimSpace(in.AADObjectID) == "" || strings.TrimSpace(in.Name) == "" {
 		return jsonError(c, http.StatusBadRequest, "the body must be JSON: "+usage)
 	}
-	e, err := a.b.AddEmployee(c.Request().Context(), a.cfg.TenantID, in.AADObjectID, in.Name)
+	e, err := a.b.AddEmployee(adminContext(c), a.cfg.TenantID, in.AADObjectID, in.Name)
 	if err != nil {
 		return a.fail(c, err)
 	}
@@ -306,4 +310,11 @@ func (a *App) actOnJob(c echo.Context, done string, act func(JobAdmin, int64) er
 	}
 	a.log.Info("tab admin: job "+done, "job", id, "by", principalOf(c).Identity.ObjectID)
 	return c.NoContent(http.StatusNoContent)
+}
+
+// adminContext is the request's context naming the signed-in admin, so the
+// compliance archive records who made the change.
+func adminContext(c echo.Context) context.Context {
+	id := principalOf(c).Identity
+	return bridge.WithAdmin(c.Request().Context(), archive.Party{Role: archive.RoleAdmin, ID: id.ObjectID, Name: id.Name})
 }

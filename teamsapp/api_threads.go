@@ -20,7 +20,7 @@ type meJSON struct {
 	// ContactQR is ContactLink as a QR code (a PNG data URL).
 	ContactQR string `json:"contact_qr,omitempty"`
 	Admin     bool   `json:"admin"`
-	// ComplianceReviewer may review archived conversations (no screen yet).
+	// ComplianceReviewer may open the compliance review page (review.html).
 	ComplianceReviewer bool `json:"compliance_reviewer,omitempty"`
 	Dev                bool `json:"dev"`
 	// Disabled says an admin disabled WeChat for this employee: the tab says so

@@ -26,6 +26,11 @@ type Config struct {
 	// account can send its kind; when nil, Bridge is asked if it implements
 	// SendChecker (as *bridge.Service does).
 	CanSend SendChecker
+	// Review serves compliance reviewers (/api/v1/review/…); when nil, Bridge
+	// is used if it implements ReviewDesk (as *bridge.Service does).
+	Review ReviewDesk
+	// Audit, when set, shows admins the audit log of policy decisions.
+	Audit AuditLog
 	// Auth validates the Teams SSO token. When nil and AppID and TenantID are set, an
 	// EntraAuthenticator is used with OpenIDMetadataURL; when nil otherwise, only
 	// the dev sign-in works.
@@ -53,7 +58,11 @@ type Config struct {
 	// SigningKey signs media URLs and events tickets. Replicas behind one load
 	// balancer must share it; when empty a random per-process key is used.
 	SigningKey []byte
-	// PollInterval is how often a live-update connection looks for changes (default 2 s).
+	// Changes, when set, wakes live-update connections as soon as an employee's
+	// threads change (on any replica); they then poll only as a fallback.
+	Changes Changes
+	// PollInterval is how often a live-update connection looks for changes
+	// (default 2 s, or FallbackPollInterval when Changes is set).
 	PollInterval time.Duration
 	// Heartbeat is how often an idle live-update connection sends a comment, so
 	// proxies keep it open (default 15 s).
@@ -62,6 +71,11 @@ type Config struct {
 	Now       func() time.Time
 }
 
+// FallbackPollInterval is how often a live-update connection looks for changes
+// when Config.Changes tells it of them: only what a lost notice hid waits this
+// long.
+const FallbackPollInterval = 2 * time.Minute
+
 // App is the tab: UI, REST API and live updates.
 type App struct {
 	cfg    Config
@@ -69,6 +83,7 @@ type App struct {
 	media  MediaStore
 	auth   Authenticator
 	check  SendChecker // nil: uploads are checked by Send alone
+	review ReviewDesk  // nil: no review API (503)
 	admins map[string]bool
 	// reviewers are Config.ComplianceReviewers, lowercased like admins.
 	reviewers    map[string]bool
@@ -96,6 +111,9 @@ func New(cfg Config) *App {
 	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 2 * time.Second
+		if cfg.Changes != nil {
+			cfg.PollInterval = FallbackPollInterval
+		}
 	}
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = 15 * time.Second
@@ -105,6 +123,9 @@ func New(cfg Config) *App {
 		log: cfg.Log, now: cfg.Now, wall: time.Now}
 	if a.check == nil {
 		a.check, _ = cfg.Bridge.(SendChecker)
+	}
+	if a.review = cfg.Review; a.review == nil {
+		a.review, _ = cfg.Bridge.(ReviewDesk)
 	}
 	if a.auth == nil && cfg.AppID != "" && cfg.TenantID != "" {
 		ea, err := NewEntraAuthenticator(EntraConfig{TenantID: cfg.TenantID, AppID: cfg.AppID, Now: cfg.Now,
@@ -190,4 +211,7 @@ func (a *App) Routes(e *echo.Echo) {
 	adm.POST("/lexicon", a.adminAddLexicon)
 	adm.POST("/lexicon/test", a.adminTestLexicon)
 	adm.DELETE("/lexicon/:name", a.adminRemoveLexicon)
+	adm.GET("/audit", a.adminAudit)
+
+	a.reviewRoutes(api, small)
 }

@@ -21,7 +21,7 @@ type principal struct {
 	// signed in with the dev sign-in.
 	Admin bool
 	// Reviewer may review archived conversations: named in
-	// Config.ComplianceReviewers or holding RoleComplianceReview. Nothing uses it yet.
+	// Config.ComplianceReviewers or holding RoleComplianceReview (review.go).
 	Reviewer bool
 }
 

@@ -16,9 +16,11 @@ import (
 
 // Live updates. EventSource cannot send the SSO token, so the tab first trades its
 // token for a ticket (POST /api/v1/events/ticket, a signed employee id valid for a
-// minute) and opens GET /api/v1/events?ticket=…. Each connection polls the bridge
-// for a fingerprint of what the employee sees; polling the shared database rather
-// than listening in-process means a change made on any replica is seen.
+// minute) and opens GET /api/v1/events?ticket=…. Each connection reads a
+// fingerprint of what the employee sees from the bridge, and again whenever
+// Config.Changes signals a change to one of the employee's threads (made on
+// any replica), and every PollInterval as a fallback (without Changes, that
+// poll is how changes are found).
 const (
 	ticketPurpose  = "events"
 	ticketLifetime = time.Minute
@@ -65,6 +67,12 @@ func (a *App) events(c echo.Context) error {
 	defer a.watch(emp.ID, -1)
 	poll := time.NewTicker(a.cfg.PollInterval)
 	defer poll.Stop()
+	var changed <-chan struct{}
+	if a.cfg.Changes != nil {
+		var stop func()
+		changed, stop = a.cfg.Changes.WatchEmployee(emp.ID)
+		defer stop()
+	}
 	beat := time.NewTicker(a.cfg.Heartbeat)
 	defer beat.Stop()
 
@@ -100,6 +108,7 @@ func (a *App) events(c echo.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-poll.C:
+		case <-changed:
 		case <-beat.C:
 			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
 				return nil

@@ -91,7 +91,13 @@ func newFixtureRoutes(t *testing.T, dev bool, change func(*Config), routes func(
 			LastError: "bot: 400 BadArgument"},
 		{ID: 9, Lane: "timer:t2:", Kind: bridge.JobTimer, Created: clock.Now()},
 	}}
-	cfg := Config{Bridge: b, Media: media, Jobs: jobs, Auth: auth, AppID: "app", TenantID: testTenant, Admins: []string{"oid-alice"},
+	audit := memAudit{entries: []bridge.AuditEntry{
+		{ID: 1, AuditRecord: bridge.AuditRecord{Thread: "t1", At: clock.Now().Add(-2 * time.Minute), Event: "ConsumerMessage",
+			Detail: []byte(`{"Consumer":"wm1"}`), Actions: []byte(`[{"type":"RecordMessage","data":{}},{"type":"Send","data":{}}]`)}},
+		{ID: 2, AuditRecord: bridge.AuditRecord{Thread: "t2", At: clock.Now(), Event: "EmployeeSend",
+			Detail: []byte(`{}`), Actions: []byte(`[{"type":"RecordMessage","data":{}}]`)}},
+	}}
+	cfg := Config{Bridge: b, Media: media, Jobs: jobs, Audit: audit, Auth: auth, AppID: "app", TenantID: testTenant, Admins: []string{"oid-alice"},
 		Dev: dev, PollInterval: 20 * time.Millisecond, Heartbeat: 50 * time.Millisecond, Now: clock.Now,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if change != nil {

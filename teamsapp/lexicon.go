@@ -7,7 +7,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/multiline/multiline/archive"
 	"github.com/multiline/multiline/bridge"
 	"github.com/multiline/multiline/lexicon"
 )
@@ -62,12 +61,6 @@ func (a *App) lexicon(c echo.Context) (LexiconAdmin, bool) {
 		_ = jsonError(c, http.StatusNotFound, "Lexicon rules are not available here.")
 	}
 	return l, ok
-}
-
-// adminContext names the signed-in admin for the archive's record of the change.
-func adminContext(c echo.Context) context.Context {
-	id := principalOf(c).Identity
-	return bridge.WithAdmin(c.Request().Context(), archive.Party{Role: archive.RoleAdmin, ID: id.ObjectID, Name: id.Name})
 }
 
 func (a *App) adminLexicon(c echo.Context) error {

@@ -622,3 +622,19 @@ func (j *memJobs) DiscardJob(_ context.Context, id int64) error {
 	j.jobs = slices.Delete(j.jobs, i, i+1)
 	return nil
 }
+
+// memAudit is an in-memory AuditLog: the policy decisions of the fixture's threads.
+type memAudit struct{ entries []bridge.AuditEntry }
+
+func (m memAudit) AuditLog(_ context.Context, q bridge.AuditQuery) ([]bridge.AuditEntry, error) {
+	var out []bridge.AuditEntry
+	for _, e := range m.entries {
+		if q.Thread == "" || e.Thread == q.Thread {
+			out = append(out, e)
+		}
+	}
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[len(out)-q.Limit:]
+	}
+	return out, nil
+}

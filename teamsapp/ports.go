@@ -136,3 +136,16 @@ type Inbox interface {
 	// wrapping bridge.ErrUnknownThread.
 	Participants(ctx context.Context, e bridge.EmployeeID, t bridge.ThreadID) ([]bridge.Employee, error)
 }
+
+// Changes tells the tab's live-update streams at once that an employee's
+// threads changed, wherever the change was made: with several replicas, a
+// message stored by one must reach a tab open on another without each open
+// tab polling the database (the storage package implements it with
+// PostgreSQL's LISTEN/NOTIFY, and in-process on SQLite). Optional
+// (Config.Changes): without it the streams poll every 2 s.
+type Changes interface {
+	// WatchEmployee returns a channel that receives a signal after a change to
+	// a thread employee e is (or was) in; signals may be spurious or merged,
+	// since the stream reads the state afresh on each. stop ends the watch.
+	WatchEmployee(e bridge.EmployeeID) (changed <-chan struct{}, stop func())
+}

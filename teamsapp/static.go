@@ -25,7 +25,7 @@ var distFS, _ = fs.Sub(dist, "ui/dist")
 // pages are the HTML documents: each is served with a fresh nonce, which lets
 // the UI's CSS-in-JS (Griffel) add its style elements under a CSP that allows
 // no other inline style.
-var pages = map[string]bool{"index.html": true, "admin.html": true}
+var pages = map[string]bool{"index.html": true, "admin.html": true, "review.html": true}
 
 const msgNoBundle = "The tab's UI was not built into this binary. Run `make bundle` (or `make build`), then build again."
 

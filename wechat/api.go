@@ -76,6 +76,9 @@ func newCore(o ClientOptions, defaultBase, cacheKey string) *apiCore {
 // token returns a usable access token. With stale set, that token was just refused,
 // so a different one is fetched unless another caller already replaced it.
 func (c *apiCore) token(ctx context.Context, stale string) (string, error) {
+	if f, ok := c.tokens.(tokenForgetter); ok && stale != "" {
+		f.Forget(c.cacheKey, stale) // read the shared cache: another replica may have a newer one
+	}
 	fresh := func() (string, bool, error) {
 		t, ok, err := c.tokens.Get(ctx, c.cacheKey)
 		if err != nil {

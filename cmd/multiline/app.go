@@ -100,7 +100,7 @@ func (a *application) wire(ctx context.Context) error {
 	// One client for every WeChat call: it keeps an idle connection for each
 	// concurrent caller (wechat.DefaultMaxIdleConnsPerHost, more than the job
 	// workers), and bounds dialing, TLS and waiting for the answer.
-	opts := wechat.ClientOptions{Tokens: wechat.NewSharedTokenCache(a.db), Now: a.now,
+	opts := wechat.ClientOptions{Tokens: wechat.NewTieredTokenCache(wechat.NewSharedTokenCache(a.db), a.now), Now: a.now,
 		HTTPClient: wechat.NewHTTPClient(wechat.HTTPOptions{Timeout: wechatTimeout})}
 	side := wechat.SideConfig{Media: a.db, Logger: a.log}
 	// A callback's signed timestamp is WeChat's wall clock, even when local mode's
@@ -130,6 +130,11 @@ func (a *application) wire(ctx context.Context) error {
 	}
 	if err := a.svc.ScheduleAnchors(ctx); err != nil {
 		return fmt.Errorf("archive anchors: %w", err)
+	}
+	a.svc.AttachRetention(a.db)
+	a.svc.AttachReviews(a.db)
+	if err := a.svc.ScheduleRetention(ctx); err != nil {
+		return fmt.Errorf("archive retention: %w", err)
 	}
 	if cfg.ArchiveSMTPURL != "" {
 		j, err := newJournal(a.db, cfg.ArchiveSMTPURL, cfg.ArchiveJournalTo, cfg.PublicURL, cfg.WeChatMode, cfg.WeComCorpID)

@@ -42,6 +42,7 @@ func adminCmd() *cobra.Command {
 			}
 			defer db.Close()
 			svc := bridge.NewService(db, bridge.Options{Company: "default"})
+			svc.AttachRetention(db)
 			if err := svc.EnsureCompany(c.Context(), "Company", os.Getenv("MicrosoftAppTenantId"), bridge.English); err != nil {
 				return err
 			}
@@ -84,7 +85,7 @@ func adminCmd() *cobra.Command {
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "policy [KEY=VALUE…]",
-		Short: "Show the policy, or set it (sends_per_window, window, reminder_after, employee_limit, queue_limit, reserve, max_participants, consumer_language=en|zh-CN|auto, language=en|zh-CN)",
+		Short: "Show the policy, or set it (sends_per_window, window, reminder_after, employee_limit, queue_limit, reserve, max_participants, consumer_language=en|zh-CN|auto, language=en|zh-CN, retention_days: 0 keeps records for ever)",
 		RunE: withService(func(c *cobra.Command, svc *bridge.Service, args []string) error {
 			co, err := svc.CompanySettings(c.Context())
 			if err != nil {
@@ -116,13 +117,14 @@ func adminCmd() *cobra.Command {
 			if lang == "" {
 				lang = bridge.English
 			}
-			fmt.Fprintf(c.OutOrStdout(), "sends_per_window=%d window=%s reminder_after=%s employee_limit=%d queue_limit=%d reserve=%d max_participants=%d consumer_language=%s language=%s\n",
-				p.SendsPerWindow, p.Window, p.ReminderAfter, p.EmployeeLimit, p.QueueLimit, p.Reserve, p.MaxParticipants, p.ConsumerLanguage, lang)
+			fmt.Fprintf(c.OutOrStdout(), "sends_per_window=%d window=%s reminder_after=%s employee_limit=%d queue_limit=%d reserve=%d max_participants=%d consumer_language=%s language=%s retention_days=%d\n",
+				p.SendsPerWindow, p.Window, p.ReminderAfter, p.EmployeeLimit, p.QueueLimit, p.Reserve, p.MaxParticipants, p.ConsumerLanguage, lang, p.RetentionDays)
 			return nil
 		}),
 	})
 	cmd.AddCommand(jobsCmd())
 	cmd.AddCommand(lexiconCmd(withService))
+	cmd.AddCommand(holdCmd(withService), retentionCmd(withService))
 	return cmd
 }
 
@@ -153,7 +155,7 @@ func setPolicyField(p *bridge.Policy, kv string) error {
 		return nil
 	}
 	dur := map[string]*time.Duration{"window": &p.Window, "reminder_after": &p.ReminderAfter}
-	num := map[string]*int{"sends_per_window": &p.SendsPerWindow, "employee_limit": &p.EmployeeLimit, "queue_limit": &p.QueueLimit, "reserve": &p.Reserve, "max_participants": &p.MaxParticipants}
+	num := map[string]*int{"sends_per_window": &p.SendsPerWindow, "employee_limit": &p.EmployeeLimit, "queue_limit": &p.QueueLimit, "reserve": &p.Reserve, "max_participants": &p.MaxParticipants, "retention_days": &p.RetentionDays}
 	if d, ok := dur[key]; ok {
 		v, err := time.ParseDuration(val)
 		if err != nil {

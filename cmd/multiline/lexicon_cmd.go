@@ -12,15 +12,11 @@ import (
 	"github.com/multiline/multiline/lexicon"
 )
 
-// withServiceFunc runs a command with the company's service, as adminCmd sets
-// it up (database migrated, company ensured, the operator named as the admin).
-type withServiceFunc func(run func(c *cobra.Command, svc *bridge.Service, args []string) error) func(*cobra.Command, []string) error
-
 // lexiconCmd is `multiline admin lexicon`: compliance officers list, add and
 // remove the company's lexicon (DLP) rules, and test a text against them, from
 // the command line. A change is recorded in the archive and applies to the next
 // message on every running server, with no restart.
-func lexiconCmd(withService withServiceFunc) *cobra.Command {
+func lexiconCmd(withService serviceRun) *cobra.Command {
 	cmd := &cobra.Command{Use: "lexicon", Short: "List, add, remove and test the company's lexicon (DLP) rules"}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "list",

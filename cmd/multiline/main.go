@@ -46,6 +46,7 @@ func newRoot() *cobra.Command {
 		manifestCmd(),
 		adminCmd(),
 		archiveCmd(),
+		auditCmd(),
 		configCmd(),
 		simulateCmd(),
 		fakeWeChatCmd(),

@@ -57,11 +57,15 @@ func (a *application) wireTeams(ctx context.Context) (*bot.Bot, error) {
 		}
 		conn = connector.New(connector.Options{Credential: cred, TenantID: tenant})
 	}
-	b, err := bot.New(bot.Config{
+	bc := bot.Config{
 		Validator: validator, Dev: cfg.Dev, Connector: conn,
 		Bridge: botBridge{a.svc}, Cards: cards.New(cards.Config{AppID: manifest.DefaultAppID(cfg.AppID)}), Media: a.db,
 		Log: a.log, Now: a.now,
-	})
+	}
+	if a.db.SharesRates() { // PostgreSQL: replicas keep Teams' limits together
+		bc.Rates = a.db
+	}
+	b, err := bot.New(bc)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +88,7 @@ func (a *application) wireTab(b *bot.Bot) (bridge.TeamsSender, error) {
 		a.svc.AttachInstaller(g)
 	}
 	tc := teamsapp.Config{
-		Bridge: a.svc, Media: a.db, Jobs: tabJobs{a.db}, AppID: cfg.AppID, TenantID: cfg.AppTenantID,
+		Bridge: a.svc, Media: a.db, Jobs: tabJobs{a.db}, Changes: a.db, Audit: a.db, AppID: cfg.AppID, TenantID: cfg.AppTenantID,
 		OpenIDMetadataURL: cfg.TabOpenIDMetadataURL, PublicURL: cfg.PublicURL,
 		Admins: cfg.Admins, ComplianceReviewers: cfg.ComplianceReviewers,
 		Dev: cfg.Dev, SigningKey: signingKey(cfg), Log: a.log, Now: a.now,

@@ -25,8 +25,15 @@ type Options struct {
 	// when it runs out.
 	Lease time.Duration
 	// PollInterval is how often the queue is checked without a wake-up (default
-	// 250 ms). Jobs enqueued by other processes are found this way.
+	// 250 ms). Timers that came due are found this way, and jobs enqueued by
+	// other processes when no wake-up reaches this one (storage's PostgreSQL
+	// runners get NOTIFY wake-ups and poll every few seconds only).
 	PollInterval time.Duration
+	// RecheckInterval is how often the queue is checked while a job that this
+	// runner rescheduled (a deferral, a backoff) waits to be due, so that a long
+	// PollInterval does not delay it (default 250 ms). A rescheduled job is
+	// found by such a check rather than by an alarm at its time: see Run.
+	RecheckInterval time.Duration
 	// Now is the clock used for due times and leases (default time.Now).
 	Now func() time.Time
 	// Owner names this runner in the jobs' locked_by column (default: random). Two
@@ -110,6 +117,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = DefaultPollInterval
+	}
+	if o.RecheckInterval <= 0 {
+		o.RecheckInterval = DefaultPollInterval
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -27,6 +27,8 @@ func (e *PanicError) Error() string { return fmt.Sprintf("job handler panicked: 
 type ending struct {
 	pool     int
 	advanced bool
+	// retryAt is when a rescheduled job is due again (zero if it was not).
+	retryAt time.Time
 }
 
 // Run claims and runs jobs from q until ctx is cancelled, then waits for the
@@ -121,23 +123,35 @@ func Run(ctx context.Context, q Queue, wake <-chan struct{}, handlers map[string
 				err := call(ctx, handlers, j)
 				took := time.Since(start)
 				outcomes.RLock()
-				outcome := record(ctx, qctx, q, o, j, err)
+				outcome, retryAt := record(ctx, qctx, q, o, j, err)
 				setMu.Lock()
 				delete(handling, j.ID)
 				setMu.Unlock()
 				outcomes.RUnlock()
 				metrics.JobRan(j.Kind, outcome, took)
-				done <- ending{pool: i, advanced: outcome == metrics.JobDone || outcome == metrics.JobDead}
+				done <- ending{pool: i, advanced: outcome == metrics.JobDone || outcome == metrics.JobDead, retryAt: retryAt}
 			}()
 		}
 		p.claimed(asked, wants, got, time.Now(), took)
 	}
 	// A job the handler rescheduled (a limiter's "not before T", a backoff) is
-	// found by a poll once it is due, not by an alarm at T: retrying deferred
-	// Teams deliveries at exactly T made the bot's limiter defer the same
-	// delivery again and again (TestProductionMetrics stalled in 2 of 7 runs),
-	// while the poll's slack lets its windows drain.
-	ended := func(e ending) { p.ended(e.pool, e.advanced) }
+	// found by a check every RecheckInterval once it is due, not by an alarm at
+	// T: retrying deferred Teams deliveries at exactly T made the bot's limiter
+	// defer the same delivery again and again (TestProductionMetrics stalled in
+	// 2 of 7 runs), while the checks' slack lets its windows drain. The checks
+	// run only while such a job waits, so that PollInterval can be long where
+	// wake-ups come from other replicas too (PostgreSQL's NOTIFY).
+	// recheckUntil is when the last job this runner rescheduled is due, plus a
+	// check: until then the queue is checked every RecheckInterval.
+	recheck := time.NewTicker(o.RecheckInterval)
+	defer recheck.Stop()
+	var recheckUntil time.Time
+	ended := func(e ending) {
+		p.ended(e.pool, e.advanced)
+		if !e.retryAt.IsZero() {
+			recheckUntil = later(recheckUntil, e.retryAt.Add(o.RecheckInterval))
+		}
+	}
 	arm := func() {
 		wait := time.Hour
 		if at, ok := p.heldUntil(time.Now()); ok {
@@ -162,12 +176,18 @@ func Run(ctx context.Context, q Queue, wake <-chan struct{}, handlers map[string
 		}
 		claim()
 		arm()
+		var rechecks <-chan time.Time
+		if o.Now().Before(recheckUntil) {
+			rechecks = recheck.C
+		}
 		select {
 		case <-ctx.Done():
 			stopping = true
 		case <-wake:
 			p.markAll()
 		case <-poll.C:
+			p.polled()
+		case <-rechecks:
 			p.polled()
 		case <-alarm.C:
 		case e := <-done:
@@ -236,12 +256,13 @@ func decide(j bridge.Job, err error, now time.Time, limits bridge.JobLimits, shu
 
 // record writes the outcome of a job's handler and names it for metrics.JobRan:
 // done, retry (a shutdown's release too: the job runs again), deferred, or dead.
-func record(ctx, qctx context.Context, q Queue, o Options, j bridge.Job, err error) (outcome string) {
+// retryAt is when a job that is to run again is due.
+func record(ctx, qctx context.Context, q Queue, o Options, j bridge.Job, err error) (outcome string, retryAt time.Time) {
 	if err == nil {
 		if err := q.Complete(qctx, o.Owner, j.ID); err != nil {
 			o.OnError(j, fmt.Errorf("complete job %d: %w", j.ID, err))
 		}
-		return metrics.JobDone
+		return metrics.JobDone, time.Time{}
 	}
 	o.OnError(j, err)
 	now := o.Now()
@@ -251,7 +272,7 @@ func record(ctx, qctx context.Context, q Queue, o Options, j bridge.Job, err err
 	switch decide(j, err, now, o.Limits(j.Kind), shutdown) {
 	case fateDead:
 		bury(qctx, q, o, j, err)
-		return metrics.JobDead
+		return metrics.JobDead, time.Time{}
 	case fateRelease:
 		attempts, runAt = j.Attempts, now
 	case fateDefer:
@@ -263,7 +284,7 @@ func record(ctx, qctx context.Context, q Queue, o Options, j bridge.Job, err err
 	if err := q.Retry(qctx, o.Owner, j.ID, runAt, attempts, RedactError(err.Error())); err != nil {
 		o.OnError(j, fmt.Errorf("reschedule job %d: %w", j.ID, err))
 	}
-	return outcome
+	return outcome, runAt
 }
 
 // bury ends job j dead: OnDead settles its outcome and buries it; if there is no
@@ -313,4 +334,11 @@ func dueAt(j bridge.Job) time.Time {
 		return j.RunAt
 	}
 	return j.Created
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

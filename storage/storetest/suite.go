@@ -42,6 +42,7 @@ func Run(t *testing.T, f Factory) {
 	t.Run("dead jobs", func(t *testing.T) { runDeadJobs(t, f) })
 	t.Run("pools", func(t *testing.T) { runPools(t, f) })
 	t.Run("inbox", func(t *testing.T) { runInbox(t, f) })
+	t.Run("archive", func(t *testing.T) { runArchive(t, f) })
 }
 
 // clock is a settable clock for job runners.

@@ -16,7 +16,7 @@ mkdirSync(out, { recursive: true });
 for (const f of readdirSync(out)) if (f !== "README.md") rmSync(path.join(out, f), { recursive: true, force: true });
 
 const result = await esbuild.build({
-  entryPoints: { tab: path.join(here, "src/tab.tsx"), admin: path.join(here, "src/admin.tsx") },
+  entryPoints: { tab: path.join(here, "src/tab.tsx"), admin: path.join(here, "src/admin.tsx"), review: path.join(here, "src/review.tsx") },
   outdir: out,
   bundle: true,
   splitting: true, // the Teams SDK is a chunk of its own, loaded only inside Teams
@@ -30,7 +30,7 @@ const result = await esbuild.build({
   metafile: true,
   logLevel: "warning",
 });
-for (const f of ["index.html", "admin.html", "dev.css"]) copyFileSync(path.join(here, "public", f), path.join(out, f));
+for (const f of ["index.html", "admin.html", "review.html", "dev.css"]) copyFileSync(path.join(here, "public", f), path.join(out, f));
 writeFileSync(path.join(out, "meta.json"), JSON.stringify(result.metafile));
 
 if (report) {

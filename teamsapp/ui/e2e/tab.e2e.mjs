@@ -529,8 +529,8 @@ try {
         axeRuns++;
         await shot(p, `details-768-${tag}`);
         await p.keyboard.press("Escape");
-        // The drawer hides the rest of the page (aria-hidden on #root) until it has closed.
-        await p.waitForFunction(() => !document.getElementById("root")?.hasAttribute("aria-hidden"));
+        // The drawer closes with a motion; the page behind it is inert until then.
+        await p.locator("[data-testid=details-pane]").waitFor({ state: "detached" });
         await p.setViewportSize({ width: 320, height: 640 });
         await p.locator("[data-testid=back]").waitFor();
         const scroll = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
@@ -663,6 +663,46 @@ try {
     // Sends of a thread go out in order: had the blocked one gone out, it would be there by now.
     if ((await sofia.receivedCount("guaranteed")) !== 0) throw new Error("the consumer received the blocked message");
     if ((await sofia.receivedCount("4111")) !== 0) throw new Error("the consumer received the card number");
+  });
+
+  await step("compliance review page: search by text, a thread's record read-only, the flagged queue, axe", async () => {
+    const p = await ctx.newPage();
+    await p.goto(base + "/tab/");
+    await p.locator("[data-testid=review-link]").waitFor(); // everyone is a reviewer in local mode
+    await p.goto(base + "/tab/review.html");
+    await p.locator("#flagged-none, #flagged").first().waitFor();
+    await p.locator("#review-threads [data-thread]").first().waitFor();
+    await axe(p, "review");
+    await p.fill("#r-q", "nice movie");
+    await p.click("#review-search button[type=submit]");
+    await p.waitForFunction(() => document.querySelectorAll("#review-threads [data-thread]").length === 1);
+    await p.locator("#review-threads .open-record").first().click();
+    await p.locator("#record [data-kind='message.in']", { hasText: "Joe, what's a nice movie I can go watch and relax" }).waitFor();
+    await axe(p, "review record");
+    if (await p.locator("#record textarea, #record input, [data-testid=composer-text]").count()) throw new Error("the review record offers something to write");
+    await shot(p, "review-1280");
+    await p.fill("#r-q", "no such text anywhere");
+    await p.click("#review-search button[type=submit]");
+    await p.locator("#review-none").waitFor();
+    for (const w of [1280, 320]) {
+      await p.setViewportSize({ width: w, height: 800 });
+      const sx = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      if (sx > 0) throw new Error(`review page scrolls sideways by ${sx}px at ${w}`);
+    }
+    await axe(p, "review, 320");
+    await p.close();
+  });
+
+  await step("admin page: recent policy decisions", async () => {
+    const p = await ctx.newPage();
+    await p.goto(base + "/tab/admin.html");
+    await p.locator("#audit [data-audit]").first().waitFor();
+    await p.locator("#audit", { hasText: "ConsumerMessage" }).waitFor();
+    await p.locator("#p-retention_days").waitFor();
+    if ((await p.inputValue("#p-retention_days")) !== "0") throw new Error("retention is not 'keep for ever' by default");
+    await axe(p, "admin, audit");
+    await p.locator("#audit-section").screenshot({ path: path.join(out, "admin-audit.png") });
+    await p.close();
   });
 
   await step("the consumer page, phone-sized", async () => {

@@ -26,6 +26,7 @@ import { ArrowLeftRegular } from "@fluentui/react-icons";
 import { useEffect, useState, type FormEvent } from "react";
 import { api, ApiError, signIn } from "./api";
 import { LexiconSection } from "./LexiconSection";
+import { AuditSection } from "./AuditSection";
 import { WeChatMark } from "./WeChatMark";
 
 // The admin page: company policy, languages and notice texts, which employees may
@@ -41,6 +42,7 @@ interface Policy {
   reserve: number;
   max_participants: number;
   consumer_language: string;
+  retention_days: number;
 }
 interface Notice {
   kind: string;
@@ -86,6 +88,7 @@ export const FIELDS: [keyof Policy, string][] = [
   ["queue_limit", "Queued messages per thread"],
   ["reserve", "Sends kept for mandatory notices"],
   ["max_participants", "Employees per thread"],
+  ["retention_days", "Keep records for days (0: for ever; SEC 17a-4 asks for 3 years, 1095)"],
 ];
 
 /** age says how long ago, roughly: 45 s, 12 min, 5 h, 3 d. */
@@ -399,6 +402,7 @@ export function Admin() {
             <Spinner size="tiny" />
           )}
         </section>
+        {settings ? <AuditSection /> : null}
       </main>
     </div>
   );

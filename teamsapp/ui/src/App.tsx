@@ -11,7 +11,7 @@ import {
   Title3,
   tokens,
 } from "@fluentui/react-components";
-import { ChatAddRegular, DismissRegular, QrCodeRegular, SettingsRegular, SignOutRegular } from "@fluentui/react-icons";
+import { ChatAddRegular, DismissRegular, QrCodeRegular, SettingsRegular, ShieldTaskRegular, SignOutRegular } from "@fluentui/react-icons";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { Api, ApiError, signIn, type Config, type Me, type ThreadDetail, type ThreadSummary } from "./api";
 import { Conversation } from "./Conversation";
@@ -311,6 +311,9 @@ export function App({ deepLink }: AppProps) {
           <Button appearance={narrow ? "subtle" : "primary"} icon={<ChatAddRegular />} aria-label={t("newOptIn")} title={t("newOptIn")} onClick={newOptIn} data-testid="new-opt-in">
             {narrow ? null : t("newOptIn")}
           </Button>
+        ) : null}
+        {me?.compliance_reviewer ? (
+          <Button as="a" href="review.html" appearance="subtle" icon={<ShieldTaskRegular />} aria-label={t("review")} title={t("review")} data-testid="review-link" />
         ) : null}
         {me?.admin ? (
           <Button as="a" href="admin.html" appearance="subtle" icon={<SettingsRegular />} aria-label={t("admin")} title={t("admin")} data-testid="admin-link" />

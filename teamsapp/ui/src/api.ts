@@ -84,6 +84,8 @@ export interface Me {
   contact_link_error?: string;
   contact_qr?: string;
   admin: boolean;
+  /** compliance_reviewer may open the review page (review.html). */
+  compliance_reviewer?: boolean;
   dev: boolean;
   disabled?: boolean;
   disabled_message?: string;
