@@ -531,6 +531,8 @@ try {
         await p.keyboard.press("Escape");
         // The drawer closes with a motion; the page behind it is inert until then.
         await p.locator("[data-testid=details-pane]").waitFor({ state: "detached" });
+        // …and the rest of the page is hidden from assistive technology (aria-hidden on #root) a moment longer.
+        await p.waitForFunction(() => !document.getElementById("root")?.hasAttribute("aria-hidden"));
         await p.setViewportSize({ width: 320, height: 640 });
         await p.locator("[data-testid=back]").waitFor();
         const scroll = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
