@@ -95,6 +95,10 @@ async function newContext(opts = {}) {
 }
 function watch(p) {
   p.on("pageerror", (e) => pageErrors.push("pageerror: " + e.message));
+  // Chromium's console line for a failed load names no URL: say which one.
+  p.on("response", (r) => {
+    if (r.status() >= 400 && !p.__expectErrors) pageErrors.push(`answer ${r.status()}: ${r.request().method()} ${new URL(r.url()).pathname}`);
+  });
   p.on("console", (m) => {
     if (m.type() !== "error") return;
     const text = m.text();
