@@ -4,10 +4,7 @@ import {
   Caption1,
   Field,
   Input,
-  Link,
   makeStyles,
-  MessageBar,
-  MessageBarBody,
   Select,
   Spinner,
   Subtitle1,
@@ -19,15 +16,13 @@ import {
   TableHeaderCell,
   TableRow,
   Textarea,
-  Title3,
   tokens,
 } from "@fluentui/react-components";
-import { ArrowLeftRegular } from "@fluentui/react-icons";
 import { useEffect, useState, type FormEvent } from "react";
 import { api, ApiError, signIn } from "./api";
 import { LexiconSection } from "./LexiconSection";
 import { AuditSection } from "./AuditSection";
-import { WeChatMark } from "./WeChatMark";
+import { StaffPage } from "./StaffPage";
 
 // The admin page: company policy, languages and notice texts, which employees may
 // use WeChat, the lexicon rules (LexiconSection), and the jobs that failed for good. English only, as before: admins
@@ -100,10 +95,6 @@ export function age(s: number): string {
 }
 
 const useStyles = makeStyles({
-  page: { minHeight: "100vh", backgroundColor: tokens.colorNeutralBackground2, color: tokens.colorNeutralForeground1 },
-  bar: { display: "flex", alignItems: "center", gap: "12px", padding: "8px 16px", backgroundColor: tokens.colorNeutralBackground1, borderBottom: `1px solid ${tokens.colorNeutralStroke2}`, flexWrap: "wrap" },
-  title: { display: "flex", alignItems: "center", gap: "8px", margin: 0, flex: 1 },
-  main: { maxWidth: "1100px", margin: "0 auto", padding: "16px", display: "flex", flexDirection: "column", gap: "16px", boxSizing: "border-box" },
   card: { backgroundColor: tokens.colorNeutralBackground1, borderRadius: tokens.borderRadiusLarge, padding: "16px", display: "flex", flexDirection: "column", gap: "12px", boxShadow: tokens.shadow2, minWidth: 0 },
   grid: { display: "grid", gridTemplateColumns: "repeat(auto-fill, minmax(min(240px, 100%), 1fr))", gap: "12px" },
   select: { minWidth: 0, maxWidth: "100%" },
@@ -217,21 +208,7 @@ export function Admin() {
   };
 
   return (
-    <div className={s.page}>
-      <header className={s.bar}>
-        <Title3 as="h1" className={s.title}>
-          <WeChatMark size={22} decorative /> MultiLine admin
-        </Title3>
-        <Link href="./" data-testid="back-to-tab">
-          <ArrowLeftRegular aria-hidden /> Tab
-        </Link>
-      </header>
-      <main className={s.main}>
-        {banner ? (
-          <MessageBar intent="error" data-testid="banner" role="alert">
-            <MessageBarBody>{banner}</MessageBarBody>
-          </MessageBar>
-        ) : null}
+    <StaffPage title="MultiLine admin" banner={banner}>
         {!settings ? (
           banner ? null : <Spinner label="Loading…" />
         ) : (
@@ -403,7 +380,6 @@ export function Admin() {
           )}
         </section>
         {settings ? <AuditSection /> : null}
-      </main>
-    </div>
+    </StaffPage>
   );
 }

@@ -7,8 +7,6 @@ import {
   Input,
   Link,
   makeStyles,
-  MessageBar,
-  MessageBarBody,
   Spinner,
   Subtitle1,
   Table,
@@ -18,13 +16,11 @@ import {
   TableHeaderCell,
   TableRow,
   Textarea,
-  Title3,
   tokens,
 } from "@fluentui/react-components";
-import { ArrowLeftRegular } from "@fluentui/react-icons";
 import { useEffect, useState, type FormEvent } from "react";
 import { api, signIn } from "./api";
-import { WeChatMark } from "./WeChatMark";
+import { StaffPage } from "./StaffPage";
 
 // The compliance review page: a reviewer searches every thread, reads a
 // thread's archive record read-only (the record a regulator would be shown,
@@ -107,10 +103,6 @@ export function eventLine(e: ArchiveEvent): { who: string; what: string } {
 }
 
 const useStyles = makeStyles({
-  page: { minHeight: "100vh", backgroundColor: tokens.colorNeutralBackground2, color: tokens.colorNeutralForeground1 },
-  bar: { display: "flex", alignItems: "center", gap: "12px", padding: "8px 16px", backgroundColor: tokens.colorNeutralBackground1, borderBottom: `1px solid ${tokens.colorNeutralStroke2}`, flexWrap: "wrap" },
-  title: { display: "flex", alignItems: "center", gap: "8px", margin: 0, flex: 1 },
-  main: { maxWidth: "1100px", margin: "0 auto", padding: "16px", display: "flex", flexDirection: "column", gap: "16px", boxSizing: "border-box" },
   card: { backgroundColor: tokens.colorNeutralBackground1, borderRadius: tokens.borderRadiusLarge, padding: "16px", display: "flex", flexDirection: "column", gap: "12px", boxShadow: tokens.shadow2, minWidth: 0 },
   grid: { display: "grid", gridTemplateColumns: "repeat(auto-fill, minmax(min(200px, 100%), 1fr))", gap: "12px", alignItems: "end" },
   muted: { color: tokens.colorNeutralForeground2 },
@@ -189,21 +181,7 @@ export function Review() {
   }, []);
 
   return (
-    <div className={s.page}>
-      <header className={s.bar}>
-        <Title3 as="h1" className={s.title}>
-          <WeChatMark size={22} decorative /> MultiLine compliance review
-        </Title3>
-        <Link href="./" data-testid="back-to-tab">
-          <ArrowLeftRegular aria-hidden /> Tab
-        </Link>
-      </header>
-      <main className={s.main}>
-        {banner ? (
-          <MessageBar intent="error" data-testid="banner" role="alert">
-            <MessageBarBody>{banner}</MessageBarBody>
-          </MessageBar>
-        ) : null}
+    <StaffPage title="MultiLine compliance review" banner={banner}>
         {!ready ? (
           banner ? null : <Spinner label="Loading…" />
         ) : (
@@ -356,7 +334,6 @@ export function Review() {
             ) : null}
           </>
         )}
-      </main>
-    </div>
+    </StaffPage>
   );
 }
