@@ -525,10 +525,10 @@ func TestServiceInstallsTheAppForAddedEmployees(t *testing.T) {
 	}
 }
 
-// A page larger than one transaction's chunk is applied whole, in order, once;
-// pulled again (a crash after some chunks committed, before the cursor), it adds
-// nothing.
-func TestServicePullPageInChunks(t *testing.T) {
+// A page larger than one apply job's chunk is applied whole, in order, once;
+// pulled again (WeChat repeating a page, or a crash after some chunks were
+// applied), it adds nothing.
+func TestServicePullLargePageAppliedOnce(t *testing.T) {
 	f := newFixture(t)
 	alice := f.employee("Alice")
 	var page []bridge.Inbound
