@@ -30,7 +30,7 @@ type Config struct {
 	Backoff time.Duration
 	// LimitMargin is added to Teams' rate-limit windows (default 100 ms).
 	LimitMargin time.Duration
-	// Rates, when set, holds the rate limits in buckets every replica shares
+	// Rates, when set, holds the rate limits in windows every replica shares
 	// (storage.DB on PostgreSQL), so that N replicas together keep to Teams'
 	// limits; without it each process keeps them alone, in memory.
 	Rates SharedRates

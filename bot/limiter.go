@@ -11,15 +11,12 @@ import (
 )
 
 // Window allows at most N requests in any span of Per.
-type Window struct {
-	Per time.Duration
-	N   int
-}
+type Window = bridge.RateWindow
 
 // Teams' documented limits: per bot per conversation, and per app per tenant.
 var (
-	ConversationLimits = []Window{{time.Second, 7}, {2 * time.Second, 8}, {30 * time.Second, 60}, {time.Hour, 1800}}
-	TenantLimits       = []Window{{time.Second, 50}}
+	ConversationLimits = []Window{{Per: time.Second, N: 7}, {Per: 2 * time.Second, N: 8}, {Per: 30 * time.Second, N: 60}, {Per: time.Hour, N: 1800}}
+	TenantLimits       = []Window{{Per: time.Second, N: 50}}
 )
 
 // limiter is an exact sliding-window limiter over several windows at once, which
@@ -32,7 +29,7 @@ var (
 // *bridge.RetryAfterError, so that no worker sleeps in here; an answer to an
 // inbound activity (an HTTP request Teams waits on) sleeps until its slot
 // instead (wait). Its limits are per process: with several replicas on
-// PostgreSQL, Config.Rates replaces it with buckets all replicas share
+// PostgreSQL, Config.Rates replaces it with windows all replicas share
 // (sharedLimiter).
 type limiter struct {
 	margin time.Duration // added to every window, for clock jitter between us and Teams

@@ -3,22 +3,22 @@ package bot
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/multiline/multiline/bridge"
 )
 
-// SharedRates keeps GCRA buckets that every replica takes from (storage.DB
-// implements it on PostgreSQL), so that the replicas together keep to Teams'
-// limits. TakeRates takes a token from every bucket or from none, and answers
-// how long until it could when it took none.
+// SharedRates keeps each key's recent grants where every replica takes from
+// them (storage.DB implements it on PostgreSQL), so that the replicas together
+// keep to Teams' limits. TakeRates lets a request through every limit or
+// through none, and answers how long until it could when it let none.
 type SharedRates interface {
-	TakeRates(ctx context.Context, now time.Time, buckets []bridge.RateBucket) (wait time.Duration, err error)
+	TakeRates(ctx context.Context, now time.Time, limits []bridge.RateLimit) (wait time.Duration, err error)
 }
 
 // gate is the bot's way through Teams' limits: the in-process sliding windows
-// (limiter, one replica) or buckets shared by every replica (sharedLimiter).
+// (limiter, one replica) or the same windows shared by every replica
+// (sharedLimiter).
 type gate interface {
 	// admit is nil when a job's request may go now, or a *bridge.RetryAfterError
 	// that says when it may; it never sleeps longer than inlineWait.
@@ -32,51 +32,34 @@ var (
 	_ gate = (*sharedLimiter)(nil)
 )
 
-// sharedLimiter keeps Teams' windows with one GCRA bucket per window and key,
-// in the database every replica uses. GCRA cannot express a sliding window
-// exactly, so each window {Per, N} becomes a bucket that never lets more than
-// N through in any span of Per: burst B, one token every (Per+margin)/(N-B+1).
-// (After i grants, grant j comes no sooner than (j-i-B+1) intervals later, so
-// a span of Per holds fewer than Per/interval+B = N+1 grants.) A bigger burst
-// means a slower pace after it. Small windows (N < 20: a conversation's 7/1 s
-// and 8/2 s) get half their N as burst, for a conversation's few cards at
-// once; their pace after it (one per 220 ms and per 420 ms) is still above
-// that of the 60/30 s window, which sets a conversation's pace. Large ones
-// get a tenth, for their pace: 60/30 s becomes 6 at once then one per 547 ms,
-// 50/s per tenant 5 then one per 24 ms (42/s).
+// sharedLimiter keeps Teams' sliding windows exactly, as the in-process
+// limiter does, but with each key's grants in the database every replica uses:
+// a request goes when, for every window {Per, N} of its keys, fewer than N
+// grants are younger than Per (+margin), and otherwise waits until the N-th
+// latest leaves the window. An earlier version kept one GCRA bucket per window:
+// a bucket cannot express a sliding window, and the burst it must trade for
+// its pace held a conversation to 1.83 of the 60/30 s window's 2 per second.
 type sharedLimiter struct {
 	rates  SharedRates
 	margin time.Duration
 	now    func() time.Time
 }
 
-// bucketsOf are the buckets a request with keys must pass.
-func (l *sharedLimiter) bucketsOf(keys []limitKey) []bridge.RateBucket {
-	var out []bridge.RateBucket
-	for _, k := range keys {
-		for _, w := range k.windows {
-			out = append(out, windowBucket(k.name, w, l.margin))
+// limitsOf are the limits a request with keys must pass.
+func (l *sharedLimiter) limitsOf(keys []limitKey) []bridge.RateLimit {
+	out := make([]bridge.RateLimit, len(keys))
+	for i, k := range keys {
+		ws := make([]bridge.RateWindow, len(k.windows))
+		for j, w := range k.windows {
+			ws[j] = bridge.RateWindow{Per: w.Per + l.margin, N: w.N}
 		}
+		out[i] = bridge.RateLimit{Key: k.name, Windows: ws}
 	}
 	return out
 }
 
-// windowBucket is the GCRA bucket that keeps window w for key (see
-// sharedLimiter).
-func windowBucket(key string, w Window, margin time.Duration) bridge.RateBucket {
-	burst := max(1, w.N/10)
-	if w.N < 20 {
-		burst = max(1, w.N/2)
-	}
-	return bridge.RateBucket{
-		Key:      key + "/" + w.Per.String() + "/" + strconv.Itoa(w.N),
-		Interval: (w.Per + margin) / time.Duration(w.N-burst+1),
-		Burst:    burst,
-	}
-}
-
 func (l *sharedLimiter) take(ctx context.Context, keys []limitKey) (time.Duration, error) {
-	d, err := l.rates.TakeRates(ctx, l.now(), l.bucketsOf(keys))
+	d, err := l.rates.TakeRates(ctx, l.now(), l.limitsOf(keys))
 	if err != nil {
 		return 0, fmt.Errorf("bot: shared rate limits: %w", err)
 	}

@@ -2,16 +2,20 @@ package bridge
 
 import "time"
 
-// RateBucket is one GCRA bucket (generic cell rate algorithm) that a request
-// must pass: a token every Interval, up to Burst at once. Buckets live where
-// every replica sees them (storage keeps them in PostgreSQL), so that limits
-// such as Teams' per-conversation and per-tenant rates hold for all replicas
-// together, not for each one.
-type RateBucket struct {
-	// Key names the bucket (a conversation or a tenant, and the window).
+// RateLimit is what one key (a conversation, a tenant) lets through: at most
+// N requests in any span of Per, for each of its windows at once. Limits live
+// where every replica sees them (storage keeps each key's recent grants in
+// PostgreSQL), so that Teams' per-conversation and per-tenant limits hold for
+// all replicas together, not for each one.
+type RateLimit struct {
+	// Key names what is limited.
 	Key string
-	// Interval is the time one token takes to come back.
-	Interval time.Duration
-	// Burst is how many tokens the bucket holds when full (at least 1).
-	Burst int
+	// Windows are the sliding windows that all hold for Key.
+	Windows []RateWindow
+}
+
+// RateWindow allows at most N requests in any span of Per.
+type RateWindow struct {
+	Per time.Duration
+	N   int
 }
