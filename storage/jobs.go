@@ -104,7 +104,7 @@ func (t *tx) WakeLane(ctx context.Context, lane string) error {
 			t.outbox[i].RunAt = time.Time{}
 		}
 	}
-	if _, err := t.exec(ctx, `UPDATE jobs SET run_at = 0 WHERE lane = $1 AND locked_by IS NULL AND run_at > 0 AND dead_at = 0`, lane); err != nil {
+	if _, err := t.exec(ctx, `UPDATE jobs SET run_at = 0, locked_until = 0 WHERE lane = $1 AND locked_by IS NULL AND run_at > 0 AND dead_at = 0`, lane); err != nil {
 		return fmt.Errorf("wake lane %s: %w", lane, err)
 	}
 	t.changes.jobs = true

@@ -174,3 +174,57 @@ func TestClaimPlanUsesLiveIndexes(t *testing.T) {
 		}
 	}
 }
+
+// TestRescheduledJobKeepsItsLaneClosed: a job rescheduled for later (a rate
+// limit's deferral, a backoff) stays its lane's head, so the lane's next job
+// does not run before it; the stats count it as scheduled, not running; and it
+// is claimed again when its time comes.
+func TestRescheduledJobKeepsItsLaneClosed(t *testing.T) {
+	t.Parallel()
+	for name, open := range internalDBs(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			db := open(t)
+			ctx := t.Context()
+			if err := db.Tx(ctx, func(tx bridge.Tx) error {
+				for range 2 {
+					if err := tx.Enqueue(ctx, bridge.Job{Lane: "teams:e1", Kind: "k"}); err != nil {
+						return err
+					}
+				}
+				return tx.Enqueue(ctx, bridge.Job{Lane: "teams:e2", Kind: "k"})
+			}); err != nil {
+				t.Fatal(err)
+			}
+			q := queue{db}
+			want := []jobs.Want{{Except: true, Limit: 10}}
+			now := time.Now()
+			js, err := q.Claim(ctx, "runner-a", now, now.Add(time.Minute), want)
+			if err != nil || len(js) != 2 || js[0].Lane != "teams:e1" || js[1].Lane != "teams:e2" {
+				t.Fatalf("Claim = %+v, %v; want the heads of both lanes", js, err)
+			}
+			head := js[0]
+			at := now.Add(time.Second)
+			if err := q.Retry(ctx, "runner-a", head.ID, at, head.Attempts, "paced"); err != nil {
+				t.Fatal(err)
+			}
+			if err := q.Complete(ctx, "runner-a", js[1].ID); err != nil {
+				t.Fatal(err)
+			}
+			if js, err := q.Claim(ctx, "runner-b", now, now.Add(time.Minute), want); err != nil || len(js) != 0 {
+				t.Fatalf("Claim before the deferred head's time = %+v, %v; want nothing", js, err)
+			}
+			stats, err := db.JobStats(ctx, now)
+			if err != nil || len(stats) != 1 {
+				t.Fatalf("JobStats = %+v, %v", stats, err)
+			}
+			if s := stats[0]; s.Running != 0 || s.Scheduled != 1 || s.Due != 1 || !s.OldestClaimable.IsZero() {
+				t.Errorf("JobStats = %+v; want 1 scheduled (the deferred head), 1 due behind it, none running or claimable", s)
+			}
+			js, err = q.Claim(ctx, "runner-b", at, at.Add(time.Minute), want)
+			if err != nil || len(js) != 1 || js[0].ID != head.ID {
+				t.Fatalf("Claim at the deferred head's time = %+v, %v; want job %d", js, err, head.ID)
+			}
+		})
+	}
+}

@@ -81,8 +81,13 @@ type JobStat struct {
 // leased, the head of their lane, and their lane not leased. It mirrors the
 // runner's claim (queue.go's claimWhere).
 const claimableWhere = `j.dead_at = 0 AND j.run_at <= $1 AND j.locked_until <= $1
-  AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.lane = j.lane AND p.id < j.id AND p.dead_at = 0)
-  AND NOT EXISTS (SELECT 1 FROM jobs l WHERE l.lane = j.lane AND l.locked_until > $1 AND l.locked_until > 0 AND l.dead_at = 0)`
+  AND j.lane NOT IN (SELECT l.lane FROM jobs l WHERE l.locked_until > $1 AND l.locked_until > 0 AND l.dead_at = 0)
+  AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.lane = j.lane AND p.id < j.id AND p.dead_at = 0)`
+
+// leased is a job whose lease runs at $1. A rescheduled job has a
+// locked_until too (its run_at, see queue.go's Retry) but no owner: it is
+// scheduled, not running.
+const leased = `(locked_by IS NOT NULL AND locked_until > $1)`
 
 // dueSince is when a job became due: its run_at, or its creation when it was
 // due at once (run_at 0).
@@ -92,9 +97,9 @@ const dueSince = `CASE WHEN j.run_at > 0 THEN j.run_at ELSE j.created_at END`
 func (db *DB) JobStats(ctx context.Context, now time.Time) ([]JobStat, error) {
 	n := micros(now)
 	rows, err := db.sql.QueryContext(ctx, `SELECT kind,
-  SUM(CASE WHEN dead_at = 0 AND locked_until > $1 THEN 1 ELSE 0 END),
-  SUM(CASE WHEN dead_at = 0 AND locked_until <= $1 AND run_at <= $1 THEN 1 ELSE 0 END),
-  SUM(CASE WHEN dead_at = 0 AND locked_until <= $1 AND run_at > $1 THEN 1 ELSE 0 END),
+  SUM(CASE WHEN dead_at = 0 AND `+leased+` THEN 1 ELSE 0 END),
+  SUM(CASE WHEN dead_at = 0 AND NOT `+leased+` AND run_at <= $1 THEN 1 ELSE 0 END),
+  SUM(CASE WHEN dead_at = 0 AND NOT `+leased+` AND run_at > $1 THEN 1 ELSE 0 END),
   SUM(CASE WHEN dead_at > 0 THEN 1 ELSE 0 END),
   COALESCE(MIN(CASE WHEN dead_at = 0 THEN created_at END), 0)
 FROM jobs GROUP BY kind`, n)
