@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/multiline/multiline/archive"
@@ -27,10 +30,30 @@ const archiveCols = `company, thread, seq, at, kind, body, body_hash, prev, hash
 
 var _ archive.Reader = (*DB)(nil)
 
-// Archive implements bridge.Tx: it seals each draft onto its chain's head and
-// inserts it. The head is read once per chain and transaction, then followed in
-// memory, so a change that records several events costs one read per chain.
+// Archive implements bridge.Tx: the drafts wait in the transaction until it
+// ends (or until it reads the archive), and are then sealed onto their chains'
+// heads and inserted together (flushArchive), as the jobs outbox does: a page
+// of a hundred consumer messages costs one head query and one insert on
+// PostgreSQL, not two round trips a message. A draft that cannot be sealed
+// fails the transaction when it ends.
 func (t *tx) Archive(ctx context.Context, drafts ...archive.Draft) error {
+	t.archived = append(t.archived, drafts...)
+	return nil
+}
+
+// flushArchive seals and inserts the waiting drafts. Each chain's head is read
+// once per transaction (on PostgreSQL, the thread chains' heads of a company
+// in one query), then followed in memory.
+func (t *tx) flushArchive(ctx context.Context) error {
+	drafts := t.archived
+	t.archived = nil
+	if len(drafts) == 0 {
+		return nil
+	}
+	if err := t.readHeads(ctx, drafts); err != nil {
+		return err
+	}
+	events := make([]archive.Event, 0, len(drafts))
 	for _, d := range drafts {
 		id := archive.ChainID{Company: d.Company, Thread: d.Thread}
 		head, err := t.archiveHead(ctx, id)
@@ -41,11 +64,117 @@ func (t *tx) Archive(ctx context.Context, drafts ...archive.Draft) error {
 		if err != nil {
 			return fmt.Errorf("archive %s: %w", id, err)
 		}
-		if _, err := t.exec(ctx, `INSERT INTO archive_events (`+archiveCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			e.Company, e.Thread, e.Seq, micros(e.Time), string(e.Kind), string(e.Body), e.BodyHash[:], e.Prev[:], e.Hash[:]); err != nil {
-			return fmt.Errorf("archive %s event %d: %w", id, e.Seq, err)
-		}
+		events = append(events, e)
 		t.heads[id] = archive.HeadOf(e)
+	}
+	return t.insertEvents(ctx, events)
+}
+
+const insertEvent = `INSERT INTO archive_events (` + archiveCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+
+// The rows of a multi-row insert travel as arrays (PostgreSQL) or as one JSON
+// array with hex hashes (SQLite), as the jobs outbox's do.
+const (
+	insertEventsPostgres = `INSERT INTO archive_events (` + archiveCols + `)
+SELECT * FROM unnest(CAST($1 AS text[]), CAST($2 AS text[]), CAST($3 AS bigint[]), CAST($4 AS bigint[]),
+  CAST($5 AS text[]), CAST($6 AS text[]), CAST($7 AS bytea[]), CAST($8 AS bytea[]), CAST($9 AS bytea[]))`
+	insertEventsSQLite = `INSERT INTO archive_events (` + archiveCols + `)
+SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, unhex(value->>6), unhex(value->>7), unhex(value->>8)
+FROM json_each($1) ORDER BY key`
+)
+
+func (t *tx) insertEvents(ctx context.Context, es []archive.Event) error {
+	if len(es) == 1 {
+		e := es[0]
+		if _, err := t.exec(ctx, insertEvent, e.Company, e.Thread, e.Seq, micros(e.Time), string(e.Kind), string(e.Body), e.BodyHash[:], e.Prev[:], e.Hash[:]); err != nil {
+			return fmt.Errorf("archive %s event %d: %w", archive.ChainID{Company: e.Company, Thread: e.Thread}, e.Seq, err)
+		}
+		return nil
+	}
+	var err error
+	if t.db.dialect == dialectPostgres {
+		n := len(es)
+		companies, threads, kinds, bodies := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		seqs, ats := make([]int64, n), make([]int64, n)
+		bodyHashes, prevs, hashes := make([][]byte, n), make([][]byte, n), make([][]byte, n)
+		for i, e := range es {
+			companies[i], threads[i], seqs[i], ats[i], kinds[i], bodies[i] = e.Company, e.Thread, e.Seq, micros(e.Time), string(e.Kind), string(e.Body)
+			bodyHashes[i], prevs[i], hashes[i] = e.BodyHash[:], e.Prev[:], e.Hash[:]
+		}
+		_, err = t.exec(ctx, insertEventsPostgres, companies, threads, seqs, ats, kinds, bodies, bodyHashes, prevs, hashes)
+	} else {
+		rows := make([][]any, len(es))
+		for i, e := range es {
+			rows[i] = []any{e.Company, e.Thread, e.Seq, micros(e.Time), string(e.Kind), string(e.Body),
+				hex.EncodeToString(e.BodyHash[:]), hex.EncodeToString(e.Prev[:]), hex.EncodeToString(e.Hash[:])}
+		}
+		var b []byte
+		if b, err = json.Marshal(rows); err == nil {
+			_, err = t.exec(ctx, insertEventsSQLite, string(b))
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("archive %d events: %w", len(es), err)
+	}
+	return nil
+}
+
+// headsPostgres reads the heads of a company's thread chains, one index step
+// each.
+const headsPostgres = `SELECT c.thread, h.seq, h.hash FROM unnest(CAST($2 AS text[])) AS c(thread)
+CROSS JOIN LATERAL (SELECT seq, hash FROM archive_events WHERE company = $1 AND thread = c.thread ORDER BY seq DESC LIMIT 1) h`
+
+// readHeads reads, on PostgreSQL, the heads of the thread chains that drafts
+// append to and this transaction has not read yet, one query per company
+// (archiveHead reads the rest, one by one: a company chain takes its lock
+// first, and SQLite's reads cost no round trip).
+func (t *tx) readHeads(ctx context.Context, drafts []archive.Draft) error {
+	if t.heads == nil {
+		t.heads = map[archive.ChainID]archive.Head{}
+	}
+	if t.db.dialect != dialectPostgres {
+		return nil
+	}
+	want := map[string][]string{}
+	for _, d := range drafts {
+		id := archive.ChainID{Company: d.Company, Thread: d.Thread}
+		if _, ok := t.heads[id]; ok || id.Thread == archive.CompanyThread || slices.Contains(want[id.Company], id.Thread) {
+			continue
+		}
+		want[id.Company] = append(want[id.Company], id.Thread)
+	}
+	for company, threads := range want {
+		if len(threads) < 2 {
+			continue
+		}
+		rows, err := t.query(ctx, headsPostgres, company, threads)
+		if err != nil {
+			return fmt.Errorf("archive heads of %d threads of %s: %w", len(threads), company, err)
+		}
+		for _, th := range threads {
+			t.heads[archive.ChainID{Company: company, Thread: th}] = archive.Head{} // empty unless a row says otherwise
+		}
+		for rows.Next() {
+			var th string
+			var h archive.Head
+			var hash []byte
+			if err := rows.Scan(&th, &h.Seq, &hash); err != nil {
+				rows.Close()
+				return fmt.Errorf("archive heads of %s: %w", company, err)
+			}
+			if len(hash) != len(h.Hash) {
+				rows.Close()
+				return fmt.Errorf("archive head of %s/%s: hash of %d bytes", company, th, len(hash))
+			}
+			copy(h.Hash[:], hash)
+			t.heads[archive.ChainID{Company: company, Thread: th}] = h
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("archive heads of %s: %w", company, err)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("archive heads of %s: %w", company, err)
+		}
 	}
 	return nil
 }
@@ -98,6 +227,9 @@ func companyLockKey(company string) int32 {
 // ArchiveHeads implements bridge.Tx: the last event of every thread chain of
 // the company, for the daily anchor.
 func (t *tx) ArchiveHeads(ctx context.Context, company bridge.CompanyID) ([]archive.ThreadHead, error) {
+	if err := t.flushArchive(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := t.query(ctx, `SELECT e.thread, e.seq, e.hash FROM archive_events e
 JOIN (SELECT thread, MAX(seq) AS seq FROM archive_events WHERE company = $1 AND thread <> $2 GROUP BY thread) h
   ON e.thread = h.thread AND e.seq = h.seq

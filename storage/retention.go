@@ -132,6 +132,9 @@ func (p *purge) keeps(thread string, at time.Time) bool {
 }
 
 func (t *tx) newPurge(ctx context.Context, r bridge.PurgeRequest) (*purge, error) {
+	if err := t.flushArchive(ctx); err != nil { // the purge reads the archive
+		return nil, err
+	}
 	p := &purge{PurgeRequest: r, held: map[string]bool{}, journaled: map[[2]string]bool{}, media: map[string]bool{}}
 	var err error
 	if p.holds, err = holdsIn(ctx, t.query, r.Company); err != nil {

@@ -73,6 +73,11 @@ func (db *DB) runTx(ctx context.Context, fn func(bridge.Tx) error) (err error, c
 		db.prepare(ctx, t.unprepared)
 		return err, cmp.Or(conflictKind(err), t.conflict)
 	}
+	if err := t.flushArchive(ctx); err != nil {
+		_ = stx.Rollback()
+		db.prepare(ctx, t.unprepared)
+		return err, cmp.Or(conflictKind(err), t.conflict)
+	}
 	if err := t.flushOutbox(ctx); err != nil {
 		_ = stx.Rollback()
 		db.prepare(ctx, t.unprepared)
@@ -142,6 +147,9 @@ type tx struct {
 	// heads are the archive chains' heads as this transaction appended to them
 	// (see Archive).
 	heads map[archive.ChainID]archive.Head
+	// archived holds the archive drafts appended, sealed and written when the
+	// transaction ends or reads the archive (archive.go).
+	archived []archive.Draft
 	// outbox holds the jobs enqueued, written when the transaction ends; the
 	// lanes whose pending rows it deleted already (outbox.go).
 	outbox       []bridge.Job
