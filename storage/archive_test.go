@@ -162,3 +162,61 @@ func TestArchiveTamperingCaught(t *testing.T) {
 		})
 	}
 }
+
+// TestArchiveOneTransactionManyChains: a transaction that appends to several
+// chains at once, interleaved (a page of consumer messages, a policy change on
+// the company chain), writes them together when it ends, each continuing its
+// own chain, and a chain new to the database starts at 1; the chains verify.
+func TestArchiveOneTransactionManyChains(t *testing.T) {
+	t.Parallel()
+	for _, be := range archiveBackends {
+		t.Run(be.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db, err := storage.Open(ctx, be.url(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			appendEvents(t, db, []string{"T1", "T2"}, 3)
+			msg := func(th string, j int) archive.Draft {
+				return archive.Draft{Company: "acme", Thread: th, Time: archiveT0.Add(time.Duration(10+j) * time.Minute),
+					Kind: archive.KindMessageIn, Body: archive.MessageBody{MessageID: th + "-page-" + string(rune('a'+j)),
+						Author: archive.Party{Role: archive.RoleConsumer, ID: "wm1"}, Text: "page"}}
+			}
+			if err := db.Tx(ctx, func(tx bridge.Tx) error {
+				for j := range 3 {
+					if err := tx.Archive(ctx, msg("T1", j), msg("T2", j), msg("T3", j)); err != nil {
+						return err
+					}
+				}
+				return tx.Archive(ctx, archive.Draft{Company: "acme", Thread: archive.CompanyThread, Time: archiveT0.Add(time.Hour),
+					Kind: archive.KindAdminChange, Body: archive.AdminBody{Object: "policy", Change: "set", Key: "window"}})
+			}); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := archive.Verify(ctx, db)
+			if err != nil || !rep.OK() || rep.Chains != 4 || rep.Events != 3+3+1+3+3+3+1 {
+				t.Fatalf("verify: %+v, %v", rep, err)
+			}
+			for th, want := range map[string]int64{"T1": 6, "T2": 6, "T3": 3, archive.CompanyThread: 2} {
+				var last int64
+				if err := db.Events(ctx, archive.ChainID{Company: "acme", Thread: th}, func(e archive.Event) error {
+					if e.Seq != last+1 {
+						t.Errorf("%s: event %d after %d", th, e.Seq, last)
+					}
+					last = e.Seq
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				if last != want {
+					t.Errorf("%s: head %d, want %d", th, last, want)
+				}
+			}
+		})
+	}
+}
