@@ -46,7 +46,7 @@ type InboxTx interface {
 // A thread with none is left out.
 func (s *Service) Unread(ctx context.Context, e EmployeeID) (map[ThreadID]int, error) {
 	var out map[ThreadID]int
-	err := s.store.Tx(ctx, func(tx Tx) (err error) {
+	err := s.read(ctx, func(tx Tx) (err error) {
 		out, err = tx.UnreadCounts(ctx, e)
 		return err
 	})
@@ -79,7 +79,7 @@ func (s *Service) MarkRead(ctx context.Context, e EmployeeID, t ThreadID, upTo M
 // wrote (never a notice or a note), for the thread list's preview.
 func (s *Service) LastWritten(ctx context.Context, e EmployeeID) (map[ThreadID]MessageView, error) {
 	out := map[ThreadID]MessageView{}
-	err := s.store.Tx(ctx, func(tx Tx) error {
+	err := s.read(ctx, func(tx Tx) error {
 		last, err := tx.LastWrittenMessages(ctx, e)
 		if err != nil {
 			return err
@@ -122,7 +122,7 @@ func (s *Service) SearchThreads(ctx context.Context, e EmployeeID, query string)
 // of joining. A thread they are not in is ErrUnknownThread.
 func (s *Service) Participants(ctx context.Context, e EmployeeID, t ThreadID) ([]Employee, error) {
 	var out []Employee
-	err := s.store.Tx(ctx, func(tx Tx) error {
+	err := s.read(ctx, func(tx Tx) error {
 		ids, err := s.participantsFor(ctx, tx, e, t)
 		if err != nil {
 			return err

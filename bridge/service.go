@@ -141,6 +141,15 @@ func (s *Service) tx(ctx context.Context, fn func(Tx) error) error {
 	return nil
 }
 
+// read runs fn in a read-only transaction when the store has them (ReadStore),
+// so that a view locks no thread and waits for no writer; fn must not write.
+func (s *Service) read(ctx context.Context, fn func(Tx) error) error {
+	if rs, ok := s.store.(ReadStore); ok {
+		return rs.ReadTx(ctx, fn)
+	}
+	return s.store.Tx(ctx, fn)
+}
+
 // applyTo applies ev to a loaded thread, stores the new state and carries out the
 // actions, all inside tx. A rejected event changes nothing and returns its error.
 func (s *Service) applyTo(ctx context.Context, tx Tx, c Company, rec *ThreadRecord, ev Event, now time.Time) error {

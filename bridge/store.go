@@ -21,6 +21,14 @@ type Store interface {
 	Wake()
 }
 
+// ReadStore is a Store that also runs read-only transactions: a consistent
+// snapshot that locks no row and never waits for the write lock. The Service
+// reads through it when the store has it (Service.read), and through Tx
+// otherwise.
+type ReadStore interface {
+	ReadTx(ctx context.Context, fn func(Tx) error) error
+}
+
 // Tx is one transaction of the Store. Methods return ErrUnknownThread,
 // ErrUnknownEmployee or ErrUnknownMessage when a row does not exist.
 type Tx interface {

@@ -113,7 +113,7 @@ func (s *Service) Threads(ctx context.Context, e EmployeeID) ([]ThreadSummary, e
 // transaction.
 func (s *Service) listSummaries(ctx context.Context, e EmployeeID, list func(Tx) ([]ThreadRecord, error)) ([]ThreadSummary, error) {
 	var out []ThreadSummary
-	err := s.store.Tx(ctx, func(tx Tx) error {
+	err := s.read(ctx, func(tx Tx) error {
 		c, err := tx.Company(ctx, s.company)
 		if err != nil {
 			return err
@@ -131,7 +131,7 @@ func (s *Service) listSummaries(ctx context.Context, e EmployeeID, list func(Tx)
 // Thread returns one thread with its recent messages, if the employee takes part in it.
 func (s *Service) Thread(ctx context.Context, e EmployeeID, t ThreadID) (ThreadSummary, error) {
 	var out ThreadSummary
-	err := s.store.Tx(ctx, func(tx Tx) error {
+	err := s.read(ctx, func(tx Tx) error {
 		c, err := tx.Company(ctx, s.company)
 		if err != nil {
 			return err
@@ -159,7 +159,7 @@ func (s *Service) SaveCard(ctx context.Context, c CardRecord) error {
 
 // LastCard returns the last card posted to the employee for the thread.
 func (s *Service) LastCard(ctx context.Context, e EmployeeID, t ThreadID) (c CardRecord, ok bool, err error) {
-	err = s.store.Tx(ctx, func(tx Tx) error {
+	err = s.read(ctx, func(tx Tx) error {
 		c, ok, err = tx.LastCard(ctx, e, t)
 		return err
 	})
@@ -168,7 +168,7 @@ func (s *Service) LastCard(ctx context.Context, e EmployeeID, t ThreadID) (c Car
 
 // CardForMessage returns the card that shows message m to the employee.
 func (s *Service) CardForMessage(ctx context.Context, e EmployeeID, m MessageID) (c CardRecord, ok bool, err error) {
-	err = s.store.Tx(ctx, func(tx Tx) error {
+	err = s.read(ctx, func(tx Tx) error {
 		c, ok, err = tx.CardForMessage(ctx, e, m)
 		return err
 	})

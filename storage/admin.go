@@ -33,7 +33,7 @@ func (db *DB) Jobs(ctx context.Context, f JobFilter) ([]bridge.Job, error) {
 	if f.Dead {
 		query = `SELECT ` + jobColumns + ` FROM jobs WHERE dead_at > 0 ORDER BY id DESC LIMIT $1`
 	}
-	rows, err := db.sql.QueryContext(ctx, query, f.EffectiveLimit())
+	rows, err := db.reads().QueryContext(ctx, query, f.EffectiveLimit())
 	if err != nil {
 		return nil, fmt.Errorf("list jobs: %w", err)
 	}
@@ -89,7 +89,7 @@ func (db *DB) onlyDead(ctx context.Context, res sql.Result, err error, verb stri
 		return nil
 	}
 	var deadAt int64
-	err = db.sql.QueryRowContext(ctx, `SELECT dead_at FROM jobs WHERE id = $1`, id).Scan(&deadAt)
+	err = db.reads().QueryRowContext(ctx, `SELECT dead_at FROM jobs WHERE id = $1`, id).Scan(&deadAt)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("%s job %d: %w", verb, id, bridge.ErrNotFound)

@@ -256,7 +256,7 @@ WHERE e.company = $1`, string(company), archive.CompanyThread)
 
 // Chains implements archive.Reader: every chain that has an event.
 func (db *DB) Chains(ctx context.Context) ([]archive.ChainID, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT DISTINCT company, thread FROM archive_events`)
+	rows, err := db.reads().QueryContext(ctx, `SELECT DISTINCT company, thread FROM archive_events`)
 	if err != nil {
 		return nil, fmt.Errorf("list archive chains: %w", err)
 	}
@@ -277,7 +277,7 @@ func (db *DB) Chains(ctx context.Context) ([]archive.ChainID, error) {
 
 // Events implements archive.Reader: the chain's events as stored, by seq.
 func (db *DB) Events(ctx context.Context, id archive.ChainID, fn func(archive.Event) error) error {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+archiveCols+` FROM archive_events
+	rows, err := db.reads().QueryContext(ctx, `SELECT `+archiveCols+` FROM archive_events
 WHERE company = $1 AND thread = $2 ORDER BY seq`, id.Company, id.Thread)
 	if err != nil {
 		return fmt.Errorf("read archive chain %s: %w", id, err)
@@ -289,7 +289,7 @@ WHERE company = $1 AND thread = $2 ORDER BY seq`, id.Company, id.Thread)
 // [from, to), chain by chain and in seq order within each: what an export of
 // those days holds.
 func (db *DB) ArchiveEvents(ctx context.Context, company string, from, to time.Time, fn func(archive.Event) error) error {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+archiveCols+` FROM archive_events
+	rows, err := db.reads().QueryContext(ctx, `SELECT `+archiveCols+` FROM archive_events
 WHERE company = $1 AND at >= $2 AND at < $3 ORDER BY thread, seq`, company, micros(from), micros(to))
 	if err != nil {
 		return fmt.Errorf("read archive events of %s: %w", company, err)
@@ -301,7 +301,7 @@ WHERE company = $1 AND at >= $2 AND at < $3 ORDER BY thread, seq`, company, micr
 // t, in seq order: what happened in a thread before a day being exported (who
 // was in it when the day began).
 func (db *DB) ArchiveChainBefore(ctx context.Context, id archive.ChainID, t time.Time, fn func(archive.Event) error) error {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+archiveCols+` FROM archive_events
+	rows, err := db.reads().QueryContext(ctx, `SELECT `+archiveCols+` FROM archive_events
 WHERE company = $1 AND thread = $2 AND at < $3 ORDER BY seq`, id.Company, id.Thread, micros(t))
 	if err != nil {
 		return fmt.Errorf("read archive chain %s: %w", id, err)
@@ -311,7 +311,7 @@ WHERE company = $1 AND thread = $2 AND at < $3 ORDER BY seq`, id.Company, id.Thr
 
 // ArchiveCompanies lists the companies that have archive events.
 func (db *DB) ArchiveCompanies(ctx context.Context) ([]string, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT DISTINCT company FROM archive_events ORDER BY company`)
+	rows, err := db.reads().QueryContext(ctx, `SELECT DISTINCT company FROM archive_events ORDER BY company`)
 	if err != nil {
 		return nil, fmt.Errorf("list archive companies: %w", err)
 	}
@@ -415,7 +415,7 @@ var _ archive.Source = (*DB)(nil)
 func (db *DB) ArchiveConversation(ctx context.Context, company, thread string) (archive.Conversation, error) {
 	c := archive.Conversation{Company: company, Thread: thread, Consumer: archive.Party{Role: archive.RoleConsumer}}
 	var name sql.NullString
-	err := db.sql.QueryRowContext(ctx, `SELECT t.consumer, t.account, c.name FROM threads t
+	err := db.reads().QueryRowContext(ctx, `SELECT t.consumer, t.account, c.name FROM threads t
 LEFT JOIN consumers c ON c.company = t.company AND c.id = t.consumer
 WHERE t.id = $1 AND t.company = $2`, thread, company).Scan(&c.Consumer.ID, &c.Account, &name)
 	if errors.Is(err, sql.ErrNoRows) {

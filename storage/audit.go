@@ -38,7 +38,7 @@ func (db *DB) AuditLog(ctx context.Context, q bridge.AuditQuery) ([]bridge.Audit
 	if q.Limit > 0 {
 		order, limit = "DESC", fmt.Sprintf(" LIMIT %d", q.Limit)
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT id, thread, at, event, detail, actions FROM audit WHERE `+
+	rows, err := db.reads().QueryContext(ctx, `SELECT id, thread, at, event, detail, actions FROM audit WHERE `+
 		strings.Join(where, " AND ")+` ORDER BY id `+order+limit, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read the audit log: %w", err)

@@ -22,7 +22,7 @@ import (
 // to expiry it renews.
 func (db *DB) Token(ctx context.Context, key string) (token string, expires time.Time, err error) {
 	var exp int64
-	err = db.sql.QueryRowContext(ctx, `SELECT token, expires_at FROM tokens WHERE key = $1`, key).Scan(&token, &exp)
+	err = db.reads().QueryRowContext(ctx, `SELECT token, expires_at FROM tokens WHERE key = $1`, key).Scan(&token, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", time.Time{}, fmt.Errorf("%w: token %s", bridge.ErrNotFound, key)
 	}
@@ -60,7 +60,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, ref, company, contentType, fileName, d
 
 // Media reads an attachment; bridge.ErrNotFound if there is none.
 func (db *DB) Media(ctx context.Context, ref string) (contentType, fileName string, data []byte, err error) {
-	err = db.sql.QueryRowContext(ctx, `SELECT content_type, file_name, bytes FROM media WHERE ref = $1`, ref).
+	err = db.reads().QueryRowContext(ctx, `SELECT content_type, file_name, bytes FROM media WHERE ref = $1`, ref).
 		Scan(&contentType, &fileName, &data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", "", nil, fmt.Errorf("%w: media %s", bridge.ErrNotFound, ref)
@@ -83,7 +83,7 @@ func NewMediaRef() string {
 // in id order, claimed or not: for tests, metrics and the service's own checks.
 // Dead jobs are not pending; Jobs lists them.
 func (db *DB) PendingJobs(ctx context.Context, lanePrefix string) ([]bridge.Job, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs
+	rows, err := db.reads().QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs
 WHERE lane LIKE $1 ESCAPE '\' AND dead_at = 0 ORDER BY id`, likePrefix(lanePrefix))
 	if err != nil {
 		return nil, fmt.Errorf("list jobs: %w", err)

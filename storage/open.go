@@ -47,6 +47,11 @@ type DB struct {
 	quiet bool
 	// watch holds this process's live-update streams (watch.go).
 	watch watchers
+	// reader runs ReadTx (read.go): on SQLite a pool of its own, on
+	// PostgreSQL the same pool in READ ONLY transactions. readOnly marks the
+	// reader itself.
+	reader   *DB
+	readOnly bool
 	// The listener, started by the first RunJobs or WatchEmployee.
 	listenOnce sync.Once
 	listenStop context.CancelFunc
@@ -122,7 +127,20 @@ func openSQLite(rawURL string) (*DB, error) {
 	s.SetMaxIdleConns(1)
 	s.SetConnMaxLifetime(0)
 	s.SetConnMaxIdleTime(0)
-	return &DB{sql: s, dialect: dialectSQLite, wake: make(chan struct{}, 1)}, nil
+	db := &DB{sql: s, dialect: dialectSQLite, wake: make(chan struct{}, 1)}
+	if path == ":memory:" {
+		db.reader = db // one connection is the whole database
+		return db, nil
+	}
+	r, err := sql.Open("sqlite", "file:"+path+"?"+sqliteReaderPragmas)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open sqlite %s for reading: %w", path, err)
+	}
+	r.SetMaxOpenConns(sqliteReaders)
+	r.SetMaxIdleConns(sqliteReaders)
+	db.reader = &DB{sql: r, dialect: dialectSQLite, readOnly: true}
+	return db, nil
 }
 
 func openPostgres(rawURL string) (*DB, error) {
@@ -132,7 +150,9 @@ func openPostgres(rawURL string) (*DB, error) {
 	}
 	s.SetMaxOpenConns(PostgresMaxConns)
 	s.SetMaxIdleConns(PostgresMaxConns)
-	return &DB{sql: s, dialect: dialectPostgres, wake: make(chan struct{}, 1), lock: " FOR UPDATE", url: rawURL}, nil
+	db := &DB{sql: s, dialect: dialectPostgres, wake: make(chan struct{}, 1), lock: " FOR UPDATE", url: rawURL}
+	db.reader = &DB{sql: s, dialect: dialectPostgres, readOnly: true}
+	return db, nil
 }
 
 // redact hides a URL's password for error messages.
@@ -155,6 +175,15 @@ func (db *DB) Ping(ctx context.Context) error {
 // Close stops the listener and closes the database.
 func (db *DB) Close() error {
 	db.stopListening()
+	if r := db.reader; r != nil && r != db {
+		r.stmts.Range(func(_, v any) bool {
+			_ = v.(*sql.Stmt).Close()
+			return true
+		})
+		if r.sql != db.sql {
+			_ = r.sql.Close()
+		}
+	}
 	db.stmts.Range(func(_, v any) bool {
 		_ = v.(*sql.Stmt).Close()
 		return true

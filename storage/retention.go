@@ -23,7 +23,7 @@ type queryFunc func(ctx context.Context, query string, args ...any) (*sql.Rows, 
 
 // Holds implements bridge.Retention.
 func (db *DB) Holds(ctx context.Context, company bridge.CompanyID) ([]bridge.Hold, error) {
-	return holdsIn(ctx, db.sql.QueryContext, company)
+	return holdsIn(ctx, db.reads().QueryContext, company)
 }
 
 // holdsIn replays the company's hold events: a hold is in force from its

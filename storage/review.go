@@ -46,7 +46,7 @@ func (db *DB) ReviewThreads(ctx context.Context, company bridge.CompanyID, q bri
 		where = append(where, `e.thread IN (SELECT thread FROM participants WHERE employee = `+e+`
   UNION SELECT thread FROM messages WHERE author = `+e+`)`)
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT e.thread, MIN(e.at), MAX(e.at), COUNT(*) FROM archive_events e
+	rows, err := db.reads().QueryContext(ctx, `SELECT e.thread, MIN(e.at), MAX(e.at), COUNT(*) FROM archive_events e
 WHERE `+strings.Join(where, " AND ")+` GROUP BY e.thread ORDER BY MAX(e.at) DESC, e.thread LIMIT `+fmt.Sprint(reviewLimit), args...)
 	if err != nil {
 		return nil, fmt.Errorf("search threads for review: %w", err)
@@ -81,7 +81,7 @@ func (db *DB) describeForReview(ctx context.Context, company bridge.CompanyID, r
 		return err
 	}
 	r.Consumer, r.ConsumerName = bridge.ConsumerID(conv.Consumer.ID), conv.Consumer.Name
-	rows, err := db.sql.QueryContext(ctx, `SELECT e.name FROM participants p JOIN employees e ON e.id = p.employee
+	rows, err := db.reads().QueryContext(ctx, `SELECT e.name FROM participants p JOIN employees e ON e.id = p.employee
 WHERE p.thread = $1 ORDER BY p.position`, string(r.ID))
 	if err != nil {
 		return fmt.Errorf("participants of %s: %w", r.ID, err)
@@ -111,7 +111,7 @@ func (db *DB) ThreadEvents(ctx context.Context, company bridge.CompanyID, t brid
 // Flagged implements bridge.Reviews: lexicon flags minus the (thread, seq)
 // pairs a review event names.
 func (db *DB) Flagged(ctx context.Context, company bridge.CompanyID) ([]bridge.FlaggedItem, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+archiveCols+` FROM archive_events
+	rows, err := db.reads().QueryContext(ctx, `SELECT `+archiveCols+` FROM archive_events
 WHERE company = $1 AND kind IN ($2, $3) ORDER BY at, thread, seq`, string(company), string(archive.KindLexicon), string(archive.KindReview))
 	if err != nil {
 		return nil, fmt.Errorf("read the flagged queue: %w", err)

@@ -44,7 +44,7 @@ func (db *DB) MessageStats(ctx context.Context) ([]MessageStat, error) {
   CASE WHEN from_party = 'employee' AND status NOT IN ('sent', 'sending', 'queued') THEN reason ELSE '' END AS why,
   COUNT(*)
 FROM messages GROUP BY 1, 2, 3, 4`
-	rows, err := db.sql.QueryContext(ctx, q)
+	rows, err := db.reads().QueryContext(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("message stats: %w", err)
 	}
@@ -96,7 +96,7 @@ const dueSince = `CASE WHEN j.run_at > 0 THEN j.run_at ELSE j.created_at END`
 // JobStats counts the jobs by kind as of now.
 func (db *DB) JobStats(ctx context.Context, now time.Time) ([]JobStat, error) {
 	n := micros(now)
-	rows, err := db.sql.QueryContext(ctx, `SELECT kind,
+	rows, err := db.reads().QueryContext(ctx, `SELECT kind,
   SUM(CASE WHEN dead_at = 0 AND `+leased+` THEN 1 ELSE 0 END),
   SUM(CASE WHEN dead_at = 0 AND NOT `+leased+` AND run_at <= $1 THEN 1 ELSE 0 END),
   SUM(CASE WHEN dead_at = 0 AND NOT `+leased+` AND run_at > $1 THEN 1 ELSE 0 END),
@@ -123,7 +123,7 @@ FROM jobs GROUP BY kind`, n)
 		return nil, fmt.Errorf("job stats: %w", err)
 	}
 	rows.Close()
-	rows, err = db.sql.QueryContext(ctx, `SELECT j.kind, MIN(`+dueSince+`) FROM jobs j WHERE `+claimableWhere+` GROUP BY j.kind`, n)
+	rows, err = db.reads().QueryContext(ctx, `SELECT j.kind, MIN(`+dueSince+`) FROM jobs j WHERE `+claimableWhere+` GROUP BY j.kind`, n)
 	if err != nil {
 		return nil, fmt.Errorf("job stats: claimable: %w", err)
 	}
@@ -157,7 +157,7 @@ type Claimable struct {
 // false when there is none.
 func (db *DB) OldestClaimable(ctx context.Context, now time.Time) (c Claimable, ok bool, err error) {
 	var since int64
-	err = db.sql.QueryRowContext(ctx, `SELECT j.id, j.kind, j.lane, `+dueSince+` AS since FROM jobs j WHERE `+claimableWhere+`
+	err = db.reads().QueryRowContext(ctx, `SELECT j.id, j.kind, j.lane, `+dueSince+` AS since FROM jobs j WHERE `+claimableWhere+`
 ORDER BY since, j.id LIMIT 1`, micros(now)).Scan(&c.ID, &c.Kind, &c.Lane, &since)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):

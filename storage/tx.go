@@ -55,7 +55,11 @@ func (db *DB) Tx(ctx context.Context, fn func(bridge.Tx) error) error {
 // "serialization") that ended it, if one did.
 func (db *DB) runTx(ctx context.Context, fn func(bridge.Tx) error) (err error, conflict string) {
 	start := time.Now()
-	stx, err := db.sql.BeginTx(ctx, nil)
+	var opts *sql.TxOptions
+	if db.readOnly && db.dialect == dialectPostgres {
+		opts = &sql.TxOptions{ReadOnly: true}
+	}
+	stx, err := db.sql.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err), ""
 	}

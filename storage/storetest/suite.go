@@ -43,6 +43,7 @@ func Run(t *testing.T, f Factory) {
 	t.Run("pools", func(t *testing.T) { runPools(t, f) })
 	t.Run("inbox", func(t *testing.T) { runInbox(t, f) })
 	t.Run("archive", func(t *testing.T) { runArchive(t, f) })
+	t.Run("read-only", func(t *testing.T) { runRead(t, f) })
 }
 
 // clock is a settable clock for job runners.
