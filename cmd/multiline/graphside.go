@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 
 	"github.com/multiline/multiline/bridge"
 	"github.com/multiline/multiline/graph"
@@ -15,35 +14,13 @@ import (
 // graphSide adapts Microsoft Graph to the bridge: it installs the app for enabled
 // employees (bridge.Installer) and adds activity feed notifications to deliveries.
 type graphSide struct {
-	client     *graph.Client
-	teamsAppID string // the manifest's id (externalId in the org catalog)
-	log        *slog.Logger
-
-	mu        sync.Mutex
-	catalogID string // the org catalog's id for the app, looked up once
+	client *graph.Client
+	log    *slog.Logger
 }
 
 // InstallApp installs the app for the employee; "already installed" is success.
 func (g *graphSide) InstallApp(ctx context.Context, e bridge.Employee) error {
-	id, err := g.catalog(ctx)
-	if err == nil {
-		err = g.client.InstallAppForUser(ctx, e.AADObjectID, id)
-	}
-	return graphError(err)
-}
-
-func (g *graphSide) catalog(ctx context.Context) (string, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.catalogID != "" {
-		return g.catalogID, nil
-	}
-	id, err := g.client.CatalogAppID(ctx, g.teamsAppID)
-	if err != nil {
-		return "", err
-	}
-	g.catalogID = id
-	return id, nil
+	return graphError(g.client.InstallForUser(ctx, e.AADObjectID))
 }
 
 // FindUsers searches the directory for the admin page.

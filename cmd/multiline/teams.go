@@ -84,7 +84,7 @@ func (a *application) wireTab(b *bot.Bot) (bridge.TeamsSender, error) {
 		if err != nil {
 			return nil, fmt.Errorf("microsoft graph: %w", err)
 		}
-		g = &graphSide{client: gc, teamsAppID: manifest.DefaultAppID(cfg.AppID), log: a.log}
+		g = &graphSide{client: gc, log: a.log}
 		a.svc.AttachInstaller(g)
 	}
 	tc := teamsapp.Config{
