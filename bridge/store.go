@@ -26,6 +26,7 @@ type Store interface {
 type Tx interface {
 	InboxTx
 	LexiconTx
+	ReviewerTx
 
 	Company(ctx context.Context, id CompanyID) (Company, error)
 	SaveCompany(ctx context.Context, c Company) error
