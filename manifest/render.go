@@ -131,9 +131,13 @@ func ReviewDeepLink(teamsAppID, threadID, messageID string) string {
 
 // entityLink is the deep link to the MultiLine tab with subEntityID in its context.
 func entityLink(teamsAppID, subEntityID string) string {
-	ctx, _ := json.Marshal(map[string]string{"subEntityId": subEntityID})
+	// Without HTML escaping: "&" stays "&" (%26), not "\u0026", in the link.
+	var ctx bytes.Buffer
+	enc := json.NewEncoder(&ctx)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(map[string]string{"subEntityId": subEntityID})
 	// %20 rather than "+" for spaces: Teams clients decode the context
 	// with decodeURIComponent, which leaves "+" as is.
 	return "https://teams.microsoft.com/l/entity/" + url.PathEscape(teamsAppID) + "/" + TabEntityID +
-		"?context=" + strings.ReplaceAll(url.QueryEscape(string(ctx)), "+", "%20")
+		"?context=" + strings.ReplaceAll(url.QueryEscape(strings.TrimSuffix(ctx.String(), "\n")), "+", "%20")
 }
