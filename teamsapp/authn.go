@@ -63,6 +63,7 @@ func (a *App) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 				return jsonError(c, http.StatusUnauthorized, "your sign-in token was not accepted; reload the tab")
 			}
 			p.Identity = id
+			a.noteRole(ctx, id)
 			emp, err := a.b.EmployeeByAAD(ctx, id.TenantID, id.ObjectID)
 			switch {
 			case errors.Is(err, bridge.ErrUnknownEmployee):

@@ -86,6 +86,7 @@ func (a *application) wireTab(b *bot.Bot) (bridge.TeamsSender, error) {
 		}
 		g = &graphSide{client: gc, log: a.log}
 		a.svc.AttachInstaller(g)
+		a.svc.AttachAlerts(g, cfg.ComplianceReviewers)
 	}
 	tc := teamsapp.Config{
 		Bridge: a.svc, Media: a.db, Jobs: tabJobs{a.db}, Changes: a.db, Audit: a.db, AppID: cfg.AppID, TenantID: cfg.AppTenantID,
