@@ -322,3 +322,33 @@ func TestAlertFailures(t *testing.T) {
 		}
 	}
 }
+
+// TestAlertDiesAfterItsLimits: an alert Teams keeps failing is retried with
+// backoff until the job kind's limits, then ends dead, for an operator.
+func TestAlertDiesAfterItsLimits(t *testing.T) {
+	w := newAlertWorld(t)
+	ctx := context.Background()
+	w.alerts.fail = func(a bridge.ComplianceAlert) error {
+		if a.Reviewer == "oid-rita" {
+			return errors.New("graph: HTTP 502")
+		}
+		return nil
+	}
+	w.consumerWrites("c1", "m2", "insider news")
+	limits := bridge.LimitsFor(bridge.JobReviewAlert)
+	for range limits.MaxAttempts {
+		w.drain()
+		w.advance(limits.MaxAge / time.Duration(limits.MaxAttempts-1))
+	}
+	w.drain()
+	dead, err := w.db.Jobs(ctx, storage.JobFilter{Dead: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dead) != 1 || dead[0].Kind != bridge.JobReviewAlert || !strings.Contains(dead[0].LastError, "502") {
+		t.Fatalf("dead jobs %+v, want Rita's alert", dead)
+	}
+	if got := w.alerts.alerts(); len(got) != 2 {
+		t.Errorf("%d alerts delivered, want the other two reviewers'", len(got))
+	}
+}
