@@ -188,7 +188,7 @@ func (a *App) Routes(e *echo.Echo) {
 	e.GET("/api/v1/config", a.getConfig, small)
 
 	api := e.Group("/api/v1")
-	known := api.Group("", small, a.authenticate, a.requireKnown)
+	known := api.Group("", small, a.authenticate, a.requireKnownOrReviewer)
 	known.GET("/me", a.getMe)
 	emp := api.Group("", small, a.authenticate, a.requireEmployee)
 	emp.POST("/events/ticket", a.eventsTicket)

@@ -86,3 +86,24 @@ func TestNoteRoleWritesOnChange(t *testing.T) {
 		t.Fatalf("after a failure noted %v, want %v", n.calls, want)
 	}
 }
+
+// TestMeOfAReviewerWhoIsNotAnEmployee: /me tells such a reviewer (by role or
+// by MULTILINE_COMPLIANCE_REVIEWERS) that the review page is theirs, and no
+// more; someone who is neither employee nor reviewer still gets 403.
+func TestMeOfAReviewerWhoIsNotAnEmployee(t *testing.T) {
+	w := newReviewWorld(t)
+	for _, tc := range []struct{ tok, name string }{{"rita", "Rita Review"}, {"otto", "Otto"}} {
+		var me meJSON
+		if code := w.call(t, "GET", "/api/v1/me", tc.tok, nil, &me); code != 200 || !me.NotEmployee || !me.ComplianceReviewer ||
+			me.Admin || me.ID != "" || me.Name != tc.name || me.ContactLink != "" {
+			t.Errorf("/me of %s: %d %+v", tc.tok, code, me)
+		}
+	}
+	var me meJSON
+	if code := w.call(t, "GET", "/api/v1/me", "ann", nil, &me); code != 200 || me.NotEmployee || me.ID != w.ann {
+		t.Errorf("/me of Ann, an employee: %d %+v", code, me)
+	}
+	if code := w.call(t, "GET", "/api/v1/me", "stranger", nil, nil); code != 403 {
+		t.Errorf("/me of a stranger: %d, want 403", code)
+	}
+}
