@@ -180,12 +180,7 @@ func (s *Service) enqueueAlerts(ctx context.Context, tx Tx, rec *ThreadRecord, a
 	}
 	p := alertJob{Thread: rec.ID, Message: msg, Action: lexicon.Block, Direction: d.Direction, Rules: d.DecidingRules()}
 	if !d.Blocked() {
-		p.Action, p.Rules = lexicon.Flag, nil
-		for _, m := range d.Matches {
-			if m.Action == lexicon.Flag {
-				p.Rules = append(p.Rules, m.Rule)
-			}
-		}
+		p.Action, p.Rules = lexicon.Flag, flagRules(d)
 	}
 	reviewers, err := s.alertees(ctx, tx)
 	if err != nil {

@@ -63,6 +63,7 @@ func newAlertWorld(t *testing.T) *alertWorld {
 	f := newFixture(t)
 	ctx := context.Background()
 	w := &alertWorld{fixture: f, alerts: &alertDouble{}}
+	f.svc.AttachReviews(f.db)
 	f.svc.AttachAlerts(w.alerts, []string{"OID-Otto", " oid-rita ", "oid-otto", ""})
 	if err := f.svc.NoteReviewer(ctx, "oid-rolf", "Rolf", true); err != nil {
 		t.Fatal(err)
@@ -186,6 +187,16 @@ func TestAlertsOnBlockAndFlag(t *testing.T) {
 			}
 			if slices.Sort(to); !slices.Equal(to, alertReviewers) {
 				t.Errorf("alerts went to %v, want %v", to, alertReviewers)
+			}
+			// What the alert links to: a flag waits in the review queue, a block
+			// is in the record only.
+			queue, err := w.svc.Flagged(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			queued := slices.ContainsFunc(queue, func(q bridge.FlaggedItem) bool { return q.Decision.MessageID == string(got[0].Message) })
+			if queued != (tc.action == lexicon.Flag) {
+				t.Errorf("in the review queue: %v, want %v (%+v)", queued, tc.action == lexicon.Flag, queue)
 			}
 		})
 	}
