@@ -119,7 +119,9 @@ const useStyles = makeStyles({
   kindCol: { width: "150px" },
   whoCol: { width: "160px" },
   flag: { display: "flex", flexDirection: "column", gap: "8px", borderTop: `1px solid ${tokens.colorNeutralStroke2}`, paddingTop: "8px" },
+  // The message an alert named: marked, with room inside the mark.
   focused: { backgroundColor: tokens.colorPaletteYellowBackground1, outline: `2px solid ${tokens.colorPaletteYellowBorder2}`, outlineOffset: "-2px" },
+  focusedFlag: { padding: "8px 12px 12px", borderRadius: tokens.borderRadiusMedium },
 });
 
 /** messageOf is the message an archive event is about, if any. */
@@ -231,7 +233,7 @@ export function Review() {
                     const key = f.thread + "/" + f.seq;
                     const focused = f.thread === focus.thread && f.decision.message_id === focus.message;
                     return (
-                      <div key={key} className={focused ? mergeClasses(s.flag, s.focused) : s.flag} data-flag={key} data-message={f.decision.message_id} data-focused={focused || undefined}>
+                      <div key={key} className={focused ? mergeClasses(s.flag, s.focused, s.focusedFlag) : s.flag} data-flag={key} data-message={f.decision.message_id} data-focused={focused || undefined}>
                         <div className={s.row}>
                           <Badge appearance="tint" color="warning">
                             {f.decision.rules.join(", ")}
