@@ -96,18 +96,12 @@ func TestDevSignInAsNewLocalEmployee(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		var me meJSON
-		resp, err = c.Get(f.srv.URL + "/api/v1/me")
-		if err != nil {
-			t.Fatal(err)
+		code, me := getMe(t, c, f.srv.URL)
+		if dev && (code != 200 || me.Name != "Dana Local") {
+			t.Fatalf("dev: %d %+v", code, me)
 		}
-		json.NewDecoder(resp.Body).Decode(&me)
-		resp.Body.Close()
-		if dev && (resp.StatusCode != 200 || me.Name != "Dana Local") {
-			t.Fatalf("dev: %d %+v", resp.StatusCode, me)
-		}
-		if !dev && resp.StatusCode != 401 {
-			t.Fatalf("outside dev a local employee was signed in: %d", resp.StatusCode)
+		if !dev && code != 401 {
+			t.Fatalf("outside dev a local employee was signed in: %d", code)
 		}
 		list, _ := f.b.Employees(t.Context())
 		added := false
@@ -145,21 +139,15 @@ func TestDevSignInAsReviewer(t *testing.T) {
 			resp.Body.Close()
 			return resp.StatusCode
 		}
-		var me meJSON
-		resp, err = c.Get(f.srv.URL + "/api/v1/me")
-		if err != nil {
-			t.Fatal(err)
-		}
-		json.NewDecoder(resp.Body).Decode(&me)
-		resp.Body.Close()
+		code, me := getMe(t, c, f.srv.URL)
 		if !dev {
-			if resp.StatusCode != 401 {
-				t.Fatalf("outside dev a reviewer was signed in: %d", resp.StatusCode)
+			if code != 401 {
+				t.Fatalf("outside dev a reviewer was signed in: %d", code)
 			}
 			continue
 		}
-		if resp.StatusCode != 200 || me.Name != "Rita Review" || !me.NotEmployee || !me.ComplianceReviewer || me.Admin || me.ID != "" {
-			t.Fatalf("/me of the dev reviewer: %d %+v", resp.StatusCode, me)
+		if code != 200 || me.Name != "Rita Review" || !me.NotEmployee || !me.ComplianceReviewer || me.Admin || me.ID != "" {
+			t.Fatalf("/me of the dev reviewer: %d %+v", code, me)
 		}
 		for _, ep := range []struct{ method, path, body string }{
 			{"POST", "/api/v1/threads/t1/messages", `{"text":"from the reviewer"}`},
@@ -183,4 +171,17 @@ func TestDevSignInAsReviewer(t *testing.T) {
 			}
 		}
 	}
+}
+
+// getMe asks /api/v1/me with c's session.
+func getMe(t *testing.T, c *http.Client, base string) (int, meJSON) {
+	t.Helper()
+	resp, err := c.Get(base + "/api/v1/me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var me meJSON
+	json.NewDecoder(resp.Body).Decode(&me)
+	return resp.StatusCode, me
 }
