@@ -135,6 +135,10 @@ type LexiconBody struct {
 	Action string `json:"action"`
 	// Rules are the names of every rule that matched.
 	Rules []string `json:"rules"`
+	// Flags are the names of the flag rules that matched, when a stronger
+	// action (redact) was taken too: the message is flagged for review all
+	// the same. Empty when Action is flag (Rules are the flags) or block.
+	Flags []string `json:"flags,omitempty"`
 	// Original is the text as written; Result what the other side saw (empty when blocked).
 	Original string `json:"original"`
 	Result   string `json:"result"` // what the other side saw

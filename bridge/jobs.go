@@ -46,6 +46,7 @@ func (s *Service) Handlers() map[string]JobHandler {
 		JobJournalDay:  s.runJournalDay,
 		JobJournal:     s.runJournal,
 		JobRetention:   s.runRetention,
+		JobReviewAlert: s.runReviewAlert,
 	}
 }
 

@@ -133,6 +133,21 @@ func blockSend(th Thread, e EmployeeSend, d *lexicon.Decision) (Thread, []Action
 
 // lexiconBody is the archive's record of decision d on message m.
 func lexiconBody(m MessageID, d *lexicon.Decision) archive.LexiconBody {
-	return archive.LexiconBody{MessageID: string(m), Direction: string(d.Direction), Action: string(d.Action),
+	b := archive.LexiconBody{MessageID: string(m), Direction: string(d.Direction), Action: string(d.Action),
 		Rules: d.RuleNames(), Original: d.Original, Result: d.Result}
+	if d.Action == lexicon.Redact {
+		b.Flags = flagRules(d)
+	}
+	return b
+}
+
+// flagRules are the names of the flag rules that matched in d.
+func flagRules(d *lexicon.Decision) []string {
+	var out []string
+	for _, m := range d.Matches {
+		if m.Action == lexicon.Flag {
+			out = append(out, m.Rule)
+		}
+	}
+	return out
 }

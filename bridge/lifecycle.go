@@ -25,6 +25,10 @@ var jobLimits = map[string]JobLimits{
 	JobAnchor:      {MaxAttempts: 50, MaxAge: 7 * 24 * time.Hour},
 	JobJournalDay:  {MaxAttempts: 50, MaxAge: 7 * 24 * time.Hour},
 	JobJournal:     {MaxAttempts: 50, MaxAge: 7 * 24 * time.Hour},
+	// An alert is a nudge: the flagged queue on the review page keeps the item
+	// whatever becomes of it. 16 attempts span about 40 minutes of backoff, time
+	// for an admin to grant a permission the first failures named.
+	JobReviewAlert: {MaxAttempts: 16, MaxAge: 24 * time.Hour},
 }
 
 // defaultJobLimits apply to a kind this version does not know (a newer replica's).

@@ -41,6 +41,10 @@ type Service struct {
 	journaledOnly bool
 	// reviews serves compliance reviewers; nil: not attached (AttachReviews).
 	reviews Reviews
+	// alerts tells reviewers of lexicon blocks and flags; nil: no alerts
+	// (AttachAlerts). reviewers are the configured ones' object ids.
+	alerts    Alerter
+	reviewers []string
 }
 
 // Options configure a Service.
@@ -189,6 +193,9 @@ func (s *Service) applyActs(ctx context.Context, tx Tx, c Company, rec *ThreadRe
 		}
 	}
 	if err := s.capture(ctx, tx, c, rec, before, ev, acts, lex, seq, now); err != nil {
+		return nil, err
+	}
+	if err := s.enqueueAlerts(ctx, tx, rec, acts, lex, now); err != nil { // alerts.go
 		return nil, err
 	}
 	return acts, s.audit(ctx, tx, rec.ID, ev, acts, now)

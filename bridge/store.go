@@ -34,6 +34,7 @@ type ReadStore interface {
 type Tx interface {
 	InboxTx
 	LexiconTx
+	ReviewerTx
 
 	Company(ctx context.Context, id CompanyID) (Company, error)
 	SaveCompany(ctx context.Context, c Company) error

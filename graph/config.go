@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -67,6 +68,11 @@ type Client struct {
 	maxWait    time.Duration
 	// sleep waits between attempts; tests replace it to record the waits.
 	sleep func(ctx context.Context, d time.Duration) error
+
+	// catalogID is the org catalog's id of the app teamsAppID, found once
+	// (InstallForUser); catalogMu makes concurrent first installs look it up once.
+	catalogMu sync.Mutex
+	catalogID string
 }
 
 // ErrConfig reports a Config that cannot work; the message names the field.

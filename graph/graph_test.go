@@ -349,3 +349,39 @@ func TestParseRetryAfter(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconvFormat(n) }
+
+// TestInstallForUserFindsTheCatalogAppOnce: the org catalog is asked for the
+// app's catalog id once; later installs reuse it.
+func TestInstallForUserFindsTheCatalogAppOnce(t *testing.T) {
+	env := newTestEnv(t, nil)
+	env.graph.respond(
+		response{status: 200, body: map[string]any{"value": []any{map[string]any{
+			"id": "cat-app-1", "externalId": "3f2c6a1e-8d4b-4c1a-9e2f-0b7d5a6c4e21", "displayName": "MultiLine", "distributionMethod": "organization"}}}},
+		response{status: 201},
+		response{status: 409, body: graphError("Conflict", "App is already installed.")},
+	)
+	for _, user := range []string{"user-1", "user-2"} {
+		if err := env.client.InstallForUser(context.Background(), user); err != nil {
+			t.Fatalf("install for %s: %v", user, err)
+		}
+	}
+	var paths []string
+	for _, r := range env.graph.got() {
+		paths = append(paths, r.Method+" "+r.Path)
+	}
+	want := "GET /v1.0/appCatalogs/teamsApps POST /v1.0/users/user-1/teamwork/installedApps POST /v1.0/users/user-2/teamwork/installedApps"
+	if got := strings.Join(paths, " "); got != want {
+		t.Fatalf("requests %s\nwant     %s", got, want)
+	}
+}
+
+// TestInstallForUserNeedsTheAppID: without Config.TeamsAppID nothing is sent.
+func TestInstallForUserNeedsTheAppID(t *testing.T) {
+	env := newTestEnv(t, func(c *Config) { c.TeamsAppID = "" })
+	if err := env.client.InstallForUser(context.Background(), "user-1"); !errors.Is(err, ErrInvalidInstall) {
+		t.Fatalf("err = %v, want ErrInvalidInstall", err)
+	}
+	if n := len(env.graph.got()); n != 0 {
+		t.Errorf("%d requests sent", n)
+	}
+}

@@ -45,6 +45,37 @@ func (c *Client) InstallAppForUser(ctx context.Context, userID, teamsCatalogAppI
 	return err
 }
 
+// InstallForUser installs the MultiLine app (Config.TeamsAppID) in the
+// personal scope of userID. The app's org catalog id is looked up once
+// (CatalogAppID) and remembered for the life of the process: it changes only
+// when an admin deletes the app and uploads it again (installs then fail with
+// ErrNotFound until the service restarts).
+func (c *Client) InstallForUser(ctx context.Context, userID string) error {
+	id, err := c.catalogApp(ctx)
+	if err != nil {
+		return err
+	}
+	return c.InstallAppForUser(ctx, userID, id)
+}
+
+// catalogApp is CatalogAppID of Config.TeamsAppID, remembered once found.
+func (c *Client) catalogApp(ctx context.Context) (string, error) {
+	c.catalogMu.Lock()
+	defer c.catalogMu.Unlock()
+	if c.catalogID != "" {
+		return c.catalogID, nil
+	}
+	if c.teamsAppID == "" {
+		return "", fmt.Errorf("%w: no Config.TeamsAppID to find the app in the catalog", ErrInvalidInstall)
+	}
+	id, err := c.CatalogAppID(ctx, c.teamsAppID)
+	if err != nil {
+		return "", err
+	}
+	c.catalogID = id
+	return id, nil
+}
+
 // CatalogAppID finds the app catalog id of the app whose manifest id is
 // externalID (the Teams app id in manifest.json). An app uploaded by an
 // admin gets a catalog id different from its manifest id. It returns an

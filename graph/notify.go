@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"maps"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -30,6 +32,12 @@ type Notification struct {
 	// ActivityType defaults to manifest.ActivityNewMessage; it must be one
 	// the manifest declares.
 	ActivityType string
+	// Params are the activity type's template parameters besides
+	// TemplateParamContact (which Actor fills), by name.
+	Params map[string]string
+	// ChainKey groups notifications: a newer one of the same key replaces the
+	// older one in the feed. Empty means ThreadID.
+	ChainKey string
 }
 
 // previewMax is what Teams displays of previewText.
@@ -43,9 +51,9 @@ var ErrInvalidNotification = errors.New("graph: invalid notification")
 
 // NotifyNewMessage posts an activity feed notification to the Teams user
 // userID (Entra object id or UPN). The MultiLine app must be installed for
-// the user (see InstallAppForUser). Notifications of one thread share a
-// chain id, so a newer one replaces the older one in the feed instead of
-// piling up.
+// the user (see InstallAppForUser). Notifications of one chain (by default,
+// of one thread) share a chain id, so a newer one replaces the older one in
+// the feed instead of piling up.
 func (c *Client) NotifyNewMessage(ctx context.Context, userID string, n Notification) error {
 	const op = "send activity notification"
 	if strings.TrimSpace(userID) == "" {
@@ -78,24 +86,39 @@ func (c *Client) NotifyNewMessage(ctx context.Context, userID string, n Notifica
 	topic.SetWebUrl(&link)
 	body.SetTopic(topic)
 	body.SetActivityType(&activity)
-	body.SetChainId(ptr(chainID(n.ThreadID)))
+	chain := n.ChainKey
+	if chain == "" {
+		chain = n.ThreadID
+	}
+	body.SetChainId(ptr(chainID(chain)))
 	preview := models.NewItemBody()
 	preview.SetContent(ptr(truncate(n.Preview, previewMax)))
 	body.SetPreviewText(preview)
-	param := models.NewKeyValuePair()
-	param.SetName(ptr(manifest.TemplateParamContact))
-	param.SetValue(&actor)
-	body.SetTemplateParameters([]models.KeyValuePairable{param})
+	params := []models.KeyValuePairable{keyValue(manifest.TemplateParamContact, actor)}
+	for _, name := range slices.Sorted(maps.Keys(n.Params)) {
+		if name == manifest.TemplateParamContact {
+			return fmt.Errorf("%w: parameter %q is Actor's", ErrInvalidNotification, name)
+		}
+		params = append(params, keyValue(name, n.Params[name]))
+	}
+	body.SetTemplateParameters(params)
 
 	return c.call(ctx, op, PermissionSendActivity, func(ctx context.Context) error {
 		return c.sdk.Users().ByUserId(userID).Teamwork().SendActivityNotification().Post(ctx, body, nil)
 	})
 }
 
-// chainID derives a stable positive chain id from the thread id.
-func chainID(threadID string) int64 {
+func keyValue(name, value string) models.KeyValuePairable {
+	kv := models.NewKeyValuePair()
+	kv.SetName(&name)
+	kv.SetValue(&value)
+	return kv
+}
+
+// chainID derives a stable positive chain id from a chain key.
+func chainID(key string) int64 {
 	h := fnv.New64a()
-	h.Write([]byte(threadID))
+	h.Write([]byte(key))
 	return int64(h.Sum64() >> 1)
 }
 

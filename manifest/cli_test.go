@@ -110,3 +110,18 @@ func TestTabDeepLink(t *testing.T) {
 		t.Fatalf("TabDeepLink = %s\nwant            %s", got, want)
 	}
 }
+
+// TestReviewDeepLink: the review page's address on a message, in the deep
+// link's context as Teams decodes it (decodeURIComponent, then JSON): "&" and
+// "?" escaped once, no "\u0026" and no "+".
+func TestReviewDeepLink(t *testing.T) {
+	if got, want := ReviewSubEntity("aB3dE5", "aB3dE5-12"), "review?message=aB3dE5-12&thread=aB3dE5"; got != want {
+		t.Fatalf("ReviewSubEntity = %q, want %q", got, want)
+	}
+	got := ReviewDeepLink("3f2c6a1e-8d4b-4c1a-9e2f-0b7d5a6c4e21", "aB3dE5", "aB3dE5-12")
+	want := "https://teams.microsoft.com/l/entity/3f2c6a1e-8d4b-4c1a-9e2f-0b7d5a6c4e21/multiline?context=" +
+		"%7B%22subEntityId%22%3A%22review%3Fmessage%3DaB3dE5-12%26thread%3DaB3dE5%22%7D"
+	if got != want {
+		t.Fatalf("ReviewDeepLink = %s\nwant             %s", got, want)
+	}
+}

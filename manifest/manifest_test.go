@@ -95,6 +95,8 @@ func TestBuildLayoutAndContent(t *testing.T) {
 		{"activities.activityTypes.0.type", ActivityNewMessage},
 		{"activities.activityTypes.0.templateText", "New WeChat message from {" + TemplateParamContact + "}"},
 		{"activities.activityTypes.1.type", ActivityThreadAssigned},
+		{"activities.activityTypes.2.type", ActivityComplianceAlert},
+		{"activities.activityTypes.2.templateText", "Lexicon rule {rule} {action} a message between {contact} and {employee}"},
 		// No resource-specific permissions: with them, proactive install
 		// would need the broader ReadWriteAndConsent… permission.
 		{"authorization", nil},

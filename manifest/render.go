@@ -20,11 +20,27 @@ const (
 	// ActivityThreadAssigned announces that a thread was routed to the
 	// employee or that they were added to it.
 	ActivityThreadAssigned = "wechatThreadAssigned"
+	// ActivityComplianceAlert tells a compliance reviewer that a lexicon rule
+	// blocked or flagged a message; its template parameters are
+	// TemplateParamRule, TemplateParamAction, TemplateParamContact and
+	// TemplateParamEmployee.
+	ActivityComplianceAlert = "complianceAlert"
 	// TemplateParamContact names the WeChat contact in the templates above.
 	// It is not {actor}: Teams fills {actor} itself with the app's name for
 	// application-permission calls.
 	TemplateParamContact = "contact"
+	// TemplateParamRule names the lexicon rules of a compliance alert.
+	TemplateParamRule = "rule"
+	// TemplateParamAction is what the rules did ("blocked" or "flagged").
+	TemplateParamAction = "action"
+	// TemplateParamEmployee names the thread's employees in a compliance alert.
+	TemplateParamEmployee = "employee"
 )
+
+// ComplianceAlertTemplate is the reason line of ActivityComplianceAlert, as
+// the manifest declares it.
+const ComplianceAlertTemplate = "Lexicon rule {" + TemplateParamRule + "} {" + TemplateParamAction + "} a message between {" +
+	TemplateParamContact + "} and {" + TemplateParamEmployee + "}"
 
 // TabEntityID is the entityId of the MultiLine static tab; deep links
 // address the tab through it.
@@ -53,11 +69,13 @@ var tmpl = template.Must(template.New("manifest.json").Funcs(template.FuncMap{
 
 type templateData struct {
 	Options
-	AccentColor            string
-	TabEntityID            string
-	TabURL                 string
-	ActivityNewMessage     string
-	ActivityThreadAssigned string
+	AccentColor             string
+	TabEntityID             string
+	TabURL                  string
+	ActivityNewMessage      string
+	ActivityThreadAssigned  string
+	ActivityComplianceAlert string
+	ComplianceAlertTemplate string
 }
 
 // Manifest renders manifest.json for o after validating it.
@@ -68,12 +86,14 @@ func Manifest(o Options) ([]byte, error) {
 	o = o.WithDefaults()
 	var buf bytes.Buffer
 	err := tmpl.Execute(&buf, templateData{
-		Options:                o,
-		AccentColor:            AccentColor,
-		TabEntityID:            TabEntityID,
-		TabURL:                 "https://" + o.Domain + "/tab/",
-		ActivityNewMessage:     ActivityNewMessage,
-		ActivityThreadAssigned: ActivityThreadAssigned,
+		Options:                 o,
+		AccentColor:             AccentColor,
+		TabEntityID:             TabEntityID,
+		TabURL:                  "https://" + o.Domain + "/tab/",
+		ActivityNewMessage:      ActivityNewMessage,
+		ActivityThreadAssigned:  ActivityThreadAssigned,
+		ActivityComplianceAlert: ActivityComplianceAlert,
+		ComplianceAlertTemplate: ComplianceAlertTemplate,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("render manifest.json: %w", err)
@@ -91,9 +111,33 @@ func Manifest(o Options) ([]byte, error) {
 // the app teamsAppID on the given thread. The tab reads the thread id from
 // the Teams context's subPageId (subEntityId in older SDKs).
 func TabDeepLink(teamsAppID, threadID string) string {
-	ctx, _ := json.Marshal(map[string]string{"subEntityId": threadID})
+	return entityLink(teamsAppID, threadID)
+}
+
+// ReviewSubEntity is the subEntityId that sends the tab to its compliance
+// review page on one message of a thread: "review?thread=…&message=…". No
+// thread id can be mistaken for it (thread ids are [0-9a-zA-Z]); the tab
+// (teamsapp/ui/src/deeplink.ts) reads it back.
+func ReviewSubEntity(threadID, messageID string) string {
+	return "review?" + url.Values{"thread": {threadID}, "message": {messageID}}.Encode()
+}
+
+// ReviewDeepLink returns the Teams deep link that opens the MultiLine tab of
+// the app teamsAppID on its review page, at the message messageID of thread
+// threadID (a lexicon block or flag).
+func ReviewDeepLink(teamsAppID, threadID, messageID string) string {
+	return entityLink(teamsAppID, ReviewSubEntity(threadID, messageID))
+}
+
+// entityLink is the deep link to the MultiLine tab with subEntityID in its context.
+func entityLink(teamsAppID, subEntityID string) string {
+	// Without HTML escaping: "&" stays "&" (%26), not "\u0026", in the link.
+	var ctx bytes.Buffer
+	enc := json.NewEncoder(&ctx)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(map[string]string{"subEntityId": subEntityID})
 	// %20 rather than "+" for spaces: Teams clients decode the context
 	// with decodeURIComponent, which leaves "+" as is.
 	return "https://teams.microsoft.com/l/entity/" + url.PathEscape(teamsAppID) + "/" + TabEntityID +
-		"?context=" + strings.ReplaceAll(url.QueryEscape(string(ctx)), "+", "%20")
+		"?context=" + strings.ReplaceAll(url.QueryEscape(strings.TrimSuffix(ctx.String(), "\n")), "+", "%20")
 }

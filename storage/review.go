@@ -131,7 +131,8 @@ WHERE company = $1 AND kind IN ($2, $3) ORDER BY at, thread, seq`, string(compan
 			}
 		case archive.KindLexicon:
 			var b archive.LexiconBody
-			if e.Decode(&b) == nil && b.Action == "flag" {
+			// A redaction that a flag rule matched too is flagged as well (Flags).
+			if e.Decode(&b) == nil && (b.Action == "flag" || len(b.Flags) > 0) {
 				flags = append(flags, bridge.FlaggedItem{Thread: bridge.ThreadID(e.Thread), Seq: e.Seq, At: e.Time, Decision: b})
 			}
 		}

@@ -23,6 +23,9 @@ type meJSON struct {
 	// ComplianceReviewer may open the compliance review page (review.html).
 	ComplianceReviewer bool `json:"compliance_reviewer,omitempty"`
 	Dev                bool `json:"dev"`
+	// NotEmployee is a compliance reviewer who is not an employee: the tab
+	// offers them the review page and nothing to send with.
+	NotEmployee bool `json:"not_employee,omitempty"`
 	// Disabled says an admin disabled WeChat for this employee: the tab says so
 	// plainly and offers nothing else; DisabledMessage is that sentence.
 	Disabled        bool   `json:"disabled,omitempty"`
@@ -36,6 +39,10 @@ func (a *App) getMe(c echo.Context) error {
 	p := principalOf(c)
 	me := meJSON{ID: p.Employee.ID, Name: p.Employee.Name, Locale: p.Employee.Locale, Admin: p.Admin,
 		ComplianceReviewer: p.Reviewer, Dev: p.Dev}
+	if !p.Known { // a reviewer (requireKnownOrReviewer)
+		me.Name, me.NotEmployee = p.Identity.Name, true
+		return c.JSON(http.StatusOK, me)
+	}
 	if !p.Employee.Enabled {
 		// No contact link either: asking for one would create it.
 		me.Disabled, me.DisabledMessage = true, msgDisabled

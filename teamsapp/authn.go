@@ -23,6 +23,9 @@ type principal struct {
 	// Reviewer may review archived conversations: named in
 	// Config.ComplianceReviewers or holding RoleComplianceReview (review.go).
 	Reviewer bool
+	// devReviewer is a dev session of a reviewer who is not an employee
+	// (devlogin.go): a reviewer only, not an admin.
+	devReviewer bool
 }
 
 const principalKey = "teamsapp.principal"
@@ -63,6 +66,7 @@ func (a *App) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 				return jsonError(c, http.StatusUnauthorized, "your sign-in token was not accepted; reload the tab")
 			}
 			p.Identity = id
+			a.noteRole(ctx, id)
 			emp, err := a.b.EmployeeByAAD(ctx, id.TenantID, id.ObjectID)
 			switch {
 			case errors.Is(err, bridge.ErrUnknownEmployee):
@@ -73,7 +77,11 @@ func (a *App) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		} else if a.cfg.Dev {
 			emp, ok := a.devSession(c)
+			rev, isReviewer := Identity{}, false
 			if !ok {
+				rev, isReviewer = a.devReviewerSession(c)
+			}
+			if !ok && !isReviewer {
 				return jsonError(c, http.StatusUnauthorized, "not signed in: open /tab/dev-login")
 			}
 			// The cookie goes with every request the browser makes, whoever's page
@@ -81,12 +89,16 @@ func (a *App) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			if unsafeMethod(c.Request().Method) && !a.sameOrigin(c) {
 				return jsonError(c, http.StatusForbidden, msgCrossOrigin)
 			}
-			p = principal{Employee: emp, Known: true, Dev: true,
-				Identity: Identity{TenantID: emp.TenantID, ObjectID: emp.AADObjectID, Name: emp.Name}}
+			if ok {
+				p = principal{Employee: emp, Known: true, Dev: true,
+					Identity: Identity{TenantID: emp.TenantID, ObjectID: emp.AADObjectID, Name: emp.Name}}
+			} else {
+				p = principal{Dev: true, devReviewer: true, Identity: rev}
+			}
 		} else {
 			return jsonError(c, http.StatusUnauthorized, "sign-in required")
 		}
-		p.Admin = p.Dev || a.named(a.admins, p.Identity) || slices.Contains(p.Identity.Roles, RoleAdmin)
+		p.Admin = (p.Dev && !p.devReviewer) || a.named(a.admins, p.Identity) || slices.Contains(p.Identity.Roles, RoleAdmin)
 		p.Reviewer = p.Dev || a.named(a.reviewers, p.Identity) || slices.Contains(p.Identity.Roles, RoleComplianceReview)
 		c.Set(principalKey, p)
 		return next(c)
@@ -107,11 +119,11 @@ func bearer(r *http.Request) (string, bool) {
 	return strings.TrimSpace(tok), true
 }
 
-// requireKnown lets through people who are employees, enabled or not (GET /me
-// tells a disabled one so).
-func (a *App) requireKnown(next echo.HandlerFunc) echo.HandlerFunc {
+// requireKnownOrReviewer lets through employees and the compliance reviewers
+// who are not employees (GET /me tells the tab which page is theirs).
+func (a *App) requireKnownOrReviewer(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if !principalOf(c).Known {
+		if p := principalOf(c); !p.Known && !p.Reviewer {
 			return jsonError(c, http.StatusForbidden, msgNotEmployee)
 		}
 		return next(c)

@@ -22,6 +22,10 @@ const (
 	devPurpose    = "dev-session"
 	devLifetime   = 12 * time.Hour
 	devFormFields = "employee"
+	// devReviewerPurpose seals a session of a compliance reviewer who is not an
+	// employee ("id:name"), to try the review page and what a reviewer may not
+	// do; its cookie is devCookie too, so a sign-in replaces the other kind.
+	devReviewerPurpose = "dev-reviewer"
 )
 
 var devLoginTmpl = template.Must(template.New("dev").Parse(`<!doctype html>
@@ -39,6 +43,10 @@ var devLoginTmpl = template.Must(template.New("dev").Parse(`<!doctype html>
 <form method="post" action="/tab/dev-login" class="new-employee">
 <label>New local employee <input name="new_name" required maxlength="64" placeholder="Name"></label>
 <button type="submit">Add and sign in</button>
+</form>
+<form method="post" action="/tab/dev-login" class="reviewer">
+<label>Compliance reviewer, not an employee <input name="reviewer_name" required maxlength="64" placeholder="Name"></label>
+<button type="submit">Sign in as reviewer</button>
 </form>
 </main></body></html>`))
 
@@ -70,6 +78,13 @@ func (a *App) devLogin(c echo.Context) error {
 		return jsonError(c, http.StatusBadRequest, "send the sign-in form")
 	}
 	id := bridge.EmployeeID(c.FormValue(devFormFields))
+	if name := strings.TrimSpace(c.FormValue("reviewer_name")); name != "" && id == "" && c.FormValue("new_name") == "" {
+		if len(name) > 64 {
+			return jsonError(c, http.StatusBadRequest, "the reviewer's name is longer than 64 characters")
+		}
+		a.setDevCookie(c, devReviewerPurpose, "local-reviewer-"+newLocalID()+":"+name)
+		return c.Redirect(http.StatusSeeOther, "/tab/")
+	}
 	if name := strings.TrimSpace(c.FormValue("new_name")); name != "" && id == "" {
 		// A local employee with no Teams account: enough to play both sides locally.
 		e, err := a.b.AddEmployee(c.Request().Context(), "local", "local-"+newLocalID(), name)
@@ -83,9 +98,14 @@ func (a *App) devLogin(c echo.Context) error {
 	} else if err != nil {
 		return a.fail(c, err)
 	}
-	c.SetCookie(&http.Cookie{Name: devCookie, Value: a.devSign.seal(devPurpose, string(id), a.wall().Add(devLifetime)),
-		Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: int(devLifetime / time.Second)})
+	a.setDevCookie(c, devPurpose, string(id))
 	return c.Redirect(http.StatusSeeOther, "/tab/")
+}
+
+// setDevCookie starts a dev session: value sealed for purpose.
+func (a *App) setDevCookie(c echo.Context, purpose, value string) {
+	c.SetCookie(&http.Cookie{Name: devCookie, Value: a.devSign.seal(purpose, value, a.wall().Add(devLifetime)),
+		Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: int(devLifetime / time.Second)})
 }
 
 func (a *App) devLogout(c echo.Context) error {
@@ -121,4 +141,18 @@ func (a *App) devSession(c echo.Context) (bridge.Employee, bool) {
 		return bridge.Employee{}, false
 	}
 	return e, true
+}
+
+// devReviewerSession returns the identity of a valid dev reviewer's session.
+func (a *App) devReviewerSession(c echo.Context) (Identity, bool) {
+	ck, err := c.Cookie(devCookie)
+	if err != nil {
+		return Identity{}, false
+	}
+	v, err := a.devSign.open(devReviewerPurpose, ck.Value, a.wall())
+	if err != nil {
+		return Identity{}, false
+	}
+	id, name, ok := strings.Cut(v, ":")
+	return Identity{ObjectID: id, Name: name}, ok
 }

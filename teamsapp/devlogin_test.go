@@ -96,18 +96,12 @@ func TestDevSignInAsNewLocalEmployee(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		var me meJSON
-		resp, err = c.Get(f.srv.URL + "/api/v1/me")
-		if err != nil {
-			t.Fatal(err)
+		code, me := getMe(t, c, f.srv.URL)
+		if dev && (code != 200 || me.Name != "Dana Local") {
+			t.Fatalf("dev: %d %+v", code, me)
 		}
-		json.NewDecoder(resp.Body).Decode(&me)
-		resp.Body.Close()
-		if dev && (resp.StatusCode != 200 || me.Name != "Dana Local") {
-			t.Fatalf("dev: %d %+v", resp.StatusCode, me)
-		}
-		if !dev && resp.StatusCode != 401 {
-			t.Fatalf("outside dev a local employee was signed in: %d", resp.StatusCode)
+		if !dev && code != 401 {
+			t.Fatalf("outside dev a local employee was signed in: %d", code)
 		}
 		list, _ := f.b.Employees(t.Context())
 		added := false
@@ -118,4 +112,76 @@ func TestDevSignInAsNewLocalEmployee(t *testing.T) {
 			t.Fatalf("dev=%v: employee added = %v", dev, added)
 		}
 	}
+}
+
+// TestDevSignInAsReviewer: in local mode one may sign in as a compliance
+// reviewer who is not an employee: /me says so, the review API lets them in,
+// and every send route and the admin API refuse them. Outside local mode the
+// form signs nobody in.
+func TestDevSignInAsReviewer(t *testing.T) {
+	for _, dev := range []bool{false, true} {
+		f := newFixture(t, dev)
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar}
+		resp, err := c.PostForm(f.srv.URL+"/tab/dev-login", url.Values{"reviewer_name": {"Rita Review"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		do := func(method, path, body string) int {
+			t.Helper()
+			req, _ := http.NewRequest(method, f.srv.URL+path, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		code, me := getMe(t, c, f.srv.URL)
+		if !dev {
+			if code != 401 {
+				t.Fatalf("outside dev a reviewer was signed in: %d", code)
+			}
+			continue
+		}
+		if code != 200 || me.Name != "Rita Review" || !me.NotEmployee || !me.ComplianceReviewer || me.Admin || me.ID != "" {
+			t.Fatalf("/me of the dev reviewer: %d %+v", code, me)
+		}
+		for _, ep := range []struct{ method, path, body string }{
+			{"POST", "/api/v1/threads/t1/messages", `{"text":"from the reviewer"}`},
+			{"POST", "/api/v1/opt-in", ``},
+			{"GET", "/api/v1/threads", ``},
+			{"POST", "/api/v1/events/ticket", ``},
+			{"GET", "/api/v1/admin/policy", ``},
+		} {
+			if st := do(ep.method, ep.path, ep.body); st != 403 {
+				t.Errorf("%s %s as the dev reviewer: %d, want 403", ep.method, ep.path, st)
+			}
+		}
+		if st := do("GET", "/api/v1/review/flagged", ""); st == 403 || st == 401 {
+			t.Errorf("the review API refused the dev reviewer: %d", st)
+		}
+		for _, th := range f.b.threads {
+			for _, m := range th.msgs {
+				if m.Text == "from the reviewer" {
+					t.Errorf("the reviewer's message reached thread %s", th.id)
+				}
+			}
+		}
+	}
+}
+
+// getMe asks /api/v1/me with c's session.
+func getMe(t *testing.T, c *http.Client, base string) (int, meJSON) {
+	t.Helper()
+	resp, err := c.Get(base + "/api/v1/me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var me meJSON
+	json.NewDecoder(resp.Body).Decode(&me)
+	return resp.StatusCode, me
 }

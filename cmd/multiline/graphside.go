@@ -5,45 +5,38 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 
 	"github.com/multiline/multiline/bridge"
 	"github.com/multiline/multiline/graph"
+	"github.com/multiline/multiline/lexicon"
 	"github.com/multiline/multiline/teamsapp"
 )
 
 // graphSide adapts Microsoft Graph to the bridge: it installs the app for enabled
-// employees (bridge.Installer) and adds activity feed notifications to deliveries.
+// employees (bridge.Installer), adds activity feed notifications to deliveries
+// and alerts compliance reviewers (bridge.Alerter).
 type graphSide struct {
-	client     *graph.Client
-	teamsAppID string // the manifest's id (externalId in the org catalog)
-	log        *slog.Logger
-
-	mu        sync.Mutex
-	catalogID string // the org catalog's id for the app, looked up once
+	client *graph.Client
+	log    *slog.Logger
 }
 
 // InstallApp installs the app for the employee; "already installed" is success.
 func (g *graphSide) InstallApp(ctx context.Context, e bridge.Employee) error {
-	id, err := g.catalog(ctx)
-	if err == nil {
-		err = g.client.InstallAppForUser(ctx, e.AADObjectID, id)
-	}
-	return graphError(err)
+	return graphError(g.client.InstallForUser(ctx, e.AADObjectID))
 }
 
-func (g *graphSide) catalog(ctx context.Context) (string, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.catalogID != "" {
-		return g.catalogID, nil
+// Alert tells a compliance reviewer of a lexicon block or flag in their
+// activity feed (bridge.Alerter).
+func (g *graphSide) Alert(ctx context.Context, a bridge.ComplianceAlert) error {
+	err := g.client.NotifyComplianceAlert(ctx, a.Reviewer, graph.ComplianceAlert{
+		ThreadID: string(a.Thread), MessageID: string(a.Message),
+		Blocked: a.Action == lexicon.Block, Inbound: a.Direction == lexicon.Inbound, Rules: a.Rules,
+		Consumer: a.Consumer, Employees: a.Employees, Preview: a.Preview,
+	})
+	if errors.Is(err, graph.ErrInvalidNotification) {
+		return bridge.Permanent(err)
 	}
-	id, err := g.client.CatalogAppID(ctx, g.teamsAppID)
-	if err != nil {
-		return "", err
-	}
-	g.catalogID = id
-	return id, nil
+	return graphError(err)
 }
 
 // FindUsers searches the directory for the admin page.
@@ -68,7 +61,9 @@ func graphError(err error) error {
 		return nil
 	case errors.Is(err, graph.ErrForbidden), errors.Is(err, graph.ErrNotFound), errors.Is(err, graph.ErrAuthentication):
 		return fmt.Errorf("%w: %v", bridge.ErrNeedsAdmin, err)
-	case errors.As(err, &ge) && errors.Is(err, graph.ErrThrottled):
+	case errors.As(err, &ge) && errors.Is(err, graph.ErrThrottled) && ge.RetryAfter > 0:
+		// Without a Retry-After the runner's backoff applies: a wait of zero
+		// would run the job again at once, uncounted, until its age limit.
 		return &bridge.RetryAfterError{Wait: ge.RetryAfter, Err: err}
 	}
 	return err

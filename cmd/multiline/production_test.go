@@ -82,6 +82,15 @@ func TestGraphErrorsForTheJobRunner(t *testing.T) {
 	if err := graphError(throttled); !errors.As(err, &ra) || ra.Wait != 90*time.Second {
 		t.Errorf("429: %v", err)
 	}
+	// A 429 without Retry-After backs off as any failure does.
+	bare := &graph.Error{Op: "send activity notification", Status: 429, Err: graph.ErrThrottled}
+	if err := graphError(bare); errors.As(err, &ra) || err != error(bare) {
+		t.Errorf("429 without Retry-After: %v", err)
+	}
+	notFound := &graph.Error{Op: "send activity notification", Status: 404, Err: graph.ErrNotFound}
+	if err := graphError(notFound); !errors.Is(err, bridge.ErrNeedsAdmin) {
+		t.Errorf("404: %v", err)
+	}
 	other := errors.New("connection reset")
 	if err := graphError(other); err != other {
 		t.Errorf("transient: %v", err)

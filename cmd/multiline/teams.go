@@ -84,8 +84,9 @@ func (a *application) wireTab(b *bot.Bot) (bridge.TeamsSender, error) {
 		if err != nil {
 			return nil, fmt.Errorf("microsoft graph: %w", err)
 		}
-		g = &graphSide{client: gc, teamsAppID: manifest.DefaultAppID(cfg.AppID), log: a.log}
+		g = &graphSide{client: gc, log: a.log}
 		a.svc.AttachInstaller(g)
+		a.svc.AttachAlerts(g, cfg.ComplianceReviewers)
 	}
 	tc := teamsapp.Config{
 		Bridge: a.svc, Media: a.db, Jobs: tabJobs{a.db}, Changes: a.db, Audit: a.db, AppID: cfg.AppID, TenantID: cfg.AppTenantID,

@@ -15,8 +15,11 @@
 //     client id, secret, grant type and scope, answering refusals with Entra's
 //     error JSON. It remembers every access token it issued.
 //   - Graph: Microsoft Graph answering every authenticated call with its
-//     documented 403 Authorization_RequestDenied body (app installs and activity
-//     feed notifications are not under test; a bad token gets 401).
+//     documented 403 Authorization_RequestDenied body (app installs are not
+//     under test; a bad token gets 401), except activity feed notifications
+//     once a test grants TeamsActivity.Send: those are checked against the
+//     manifest's activity types, the directory and the app's installs, and
+//     recorded (activity.go).
 //   - Issuer: an OpenID issuer with RS256 keys: the Bot Framework channel issuer
 //     (endorsed keys, serviceurl claim) that signs inbound activities, and the
 //     tenant's Entra issuer that signs the tab's SSO tokens.

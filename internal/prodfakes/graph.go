@@ -17,18 +17,22 @@ type GraphRequest struct {
 	Status int
 }
 
-// Graph is graph.microsoft.com for an app that has not been granted any
-// permission: every call with a valid app token gets Graph's documented 403
-// Authorization_RequestDenied body; a missing or foreign token gets 401
-// InvalidAuthenticationToken. App installs and activity feed notifications are
-// thus refused the way a tenant without admin consent refuses them; they are not
-// under test in the end-to-end test, only that refusing them harms nothing.
+// Graph is graph.microsoft.com for an app that, unless a test grants it one
+// (Grant), has no permission: every call with a valid app token gets Graph's
+// documented 403 Authorization_RequestDenied body; a missing or foreign token
+// gets 401 InvalidAuthenticationToken. App installs and directory searches are
+// thus always refused the way a tenant without admin consent refuses them.
+//
+// Once TeamsActivity.Send is granted, activity feed notifications
+// (POST /v1.0/users/{id}/teamwork/sendActivityNotification) are checked as
+// Graph documents them (activity.go) and recorded (Notifications).
 type Graph struct {
 	entra *Entra
 	srv   *httptest.Server
 
 	mu       sync.Mutex
 	requests []GraphRequest
+	feed     activityFeed
 }
 
 // NewGraph starts the fake; tokens are checked against entra.
@@ -74,6 +78,8 @@ func (g *Graph) serve(w http.ResponseWriter, r *http.Request) {
 		reply(http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty.")
 	case !g.entra.Valid(tok, GraphScope):
 		reply(http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
+	case r.Method == http.MethodPost && activityPath.MatchString(r.URL.Path) && g.granted(PermissionSendActivity):
+		g.sendActivity(w, r, &rec, reply)
 	default:
 		reply(http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 	}

@@ -39,6 +39,7 @@ type Store struct {
 	cardMsgs  map[cardKey]string // (employee, message) → activity id
 	audit     []bridge.AuditRecord
 	lexicon   map[lexiconKey]bridge.LexiconRule
+	reviewers map[reviewerKey]bridge.Reviewer
 	reads     map[readKey]int64 // read marks: the seq read up to
 
 	jobs      map[int64]job
@@ -110,6 +111,7 @@ func New() *Store {
 		media:     map[string]media{},
 		chains:    map[archive.ChainID][]archive.Event{},
 		lexicon:   map[lexiconKey]bridge.LexiconRule{},
+		reviewers: map[reviewerKey]bridge.Reviewer{},
 	}
 }
 

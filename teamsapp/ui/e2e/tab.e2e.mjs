@@ -235,6 +235,119 @@ async function signInNew(ctx, name) {
   return p;
 }
 
+// ---- the flagged queue end to end, and a reviewer who is not an employee ----
+// (issue 12: review; kept in functions of their own so that other steps merge
+// around them)
+
+/** flagRuleAndMessage: an admin adds a flag rule on the admin page, and an
+ * employee's matching message is delivered as written (the consumer's WeChat
+ * shows it). It returns the flagged message. */
+async function flagRuleAndMessage(tab, dev, joeLink) {
+  const flagged = {};
+  await step("flagged queue: an admin adds a flag rule on the admin page; Joe's matching message is delivered to the consumer as written", async () => {
+    const p = await tab.context().newPage();
+    await p.goto(base + "/tab/admin.html");
+    await p.locator("#lexicon-section").waitFor();
+    await p.fill("#lx-name", "hot-tip");
+    await p.fill("#lx-pattern", "(?i)\\bhot tips?\\b");
+    await p.selectOption("#lx-direction", "outbound");
+    await p.selectOption("#lx-action", "flag");
+    await p.fill("#lx-sample", "A hot tip for you");
+    await p.click("[data-testid=test-rule]");
+    await p.locator("#lexicon-tested [data-direction=outbound]", { hasText: 'outbound: flag by hot-tip; delivered as "A hot tip for you"' }).waitFor();
+    await p.click("[data-testid=add-rule]");
+    await p.locator("#lexicon-rules [data-rule=hot-tip]").waitFor();
+    await p.close();
+
+    const mei = await new Consumer(dev).add("Mei Flagged");
+    await mei.open(joeLink);
+    await mei.say("Hello Joe, any ideas for my savings?");
+    flagged.thread = await openThread(tab, mei);
+    flagged.text = "Here is a hot tip: spread your savings over several funds";
+    await send(tab, flagged.text);
+    await myMessage(tab, flagged.text).locator("[data-testid=status]", { hasText: "Sent" }).waitFor();
+    await mei.received(flagged.text);
+    flagged.id = await myMessage(tab, flagged.text).getAttribute("data-id");
+    flagged.consumer = mei;
+  });
+  return flagged;
+}
+
+/** reviewerWithoutInbox signs in (dev sign-in) as a compliance reviewer who is
+ * not an employee: the tab offers the review page and no composer, and the API
+ * refuses their sends. It returns the reviewer's context and page. */
+async function reviewerWithoutInbox(flagged) {
+  const rctx = await newContext();
+  const p = await rctx.newPage();
+  await step("a compliance reviewer who is not an employee: the tab shows the way to the review page and no composer; the API refuses their sends", async () => {
+    await p.goto(base + "/tab/dev-login");
+    await p.fill('input[name="reviewer_name"]', "Rita Review");
+    await p.click(".reviewer button");
+    await p.waitForURL(base + "/tab/");
+    await p.locator("[data-testid=reviewer-landing]").waitFor();
+    if (await p.locator("[data-testid=composer-text], [data-testid=new-opt-in], [data-testid=thread-list], [data-testid=admin-link]").count()) {
+      throw new Error("the reviewer's tab offers an inbox, a composer or the admin page");
+    }
+    await shot(p, "reviewer-tab-1280");
+    await axe(p, "a reviewer's tab");
+    // The API, with the reviewer's session, from the tab's origin (as the page would ask).
+    const notEmployee = "Your account is not set up for WeChat in MultiLine";
+    const tries = [
+      ["POST", `/api/v1/threads/${flagged.thread}/messages`, { text: "from the reviewer" }],
+      ["POST", "/api/v1/opt-in", {}],
+      ["POST", `/api/v1/threads/${flagged.thread}/leave`, {}],
+      ["GET", "/api/v1/threads", undefined],
+    ];
+    for (const [method, url, data] of tries) {
+      const r = await rctx.request.fetch(base + url, { method, data, headers: { Origin: base } });
+      const body = await r.text();
+      if (r.status() !== 403 || !body.includes(notEmployee)) throw new Error(`${method} ${url} as the reviewer: ${r.status()} ${body}`);
+    }
+    const admin = await rctx.request.get(base + "/api/v1/admin/policy");
+    if (admin.status() !== 403) throw new Error("the reviewer reached the admin API: " + admin.status());
+    if ((await flagged.consumer.receivedCount("from the reviewer")) !== 0) throw new Error("the consumer received the reviewer's message");
+  });
+  return { rctx, p };
+}
+
+/** reviewFlagged: the reviewer follows a compliance alert's deep link (the
+ * subEntityId the server puts in it) to the review page, finds the message in
+ * the flagged queue with the rule's name, and marks it reviewed with a comment:
+ * it leaves the queue, and the review is an archive event on the thread. */
+async function reviewFlagged({ rctx, p }, flagged) {
+  const item = () => p.locator(`#flagged [data-message="${flagged.id}"]`);
+  await step("the reviewer opens an alert's deep link: the review page on the message, in the flagged queue with its rule", async () => {
+    const sub = `review?message=${encodeURIComponent(flagged.id)}&thread=${encodeURIComponent(flagged.thread)}`;
+    await p.goto(base + "/tab/?subEntityId=" + encodeURIComponent(sub));
+    await p.waitForURL((u) => u.pathname === "/tab/review.html" && u.searchParams.get("message") === flagged.id);
+    await item().waitFor();
+    if ((await item().getAttribute("data-focused")) !== "true") throw new Error("the alert's message is not marked in the queue");
+    await item().locator(".fui-Badge", { hasText: "hot-tip" }).waitFor();
+    await item().getByText(flagged.text).waitFor();
+    await p.locator("#record [data-focused=true][data-kind='message.out']", { hasText: flagged.text }).waitFor();
+    await p.waitForFunction(() => document.getAnimations().every((a) => a.playState !== "running"), null, { timeout: 5000 }).catch(() => {});
+    await shot(p, "review-flagged-1280");
+    await axe(p, "the review page on an alert's message");
+  });
+  await step("the reviewer marks it reviewed with a comment: it leaves the queue, and the review is an archive event", async () => {
+    const comment = "Spoke with Joe: general advice, no recommendation.";
+    await item().getByRole("textbox", { name: "Comment" }).fill(comment);
+    await item().locator(".mark-reviewed").click();
+    await item().waitFor({ state: "detached" });
+    await p.locator("#record [data-kind=review]", { hasText: comment }).waitFor();
+    await shot(p, "review-reviewed-1280");
+    const rec = await (await rctx.request.get(base + `/api/v1/review/threads/${flagged.thread}`)).json();
+    const lex = rec.events.find((e) => e.kind === "lexicon" && e.body?.message_id === flagged.id);
+    if (!lex || lex.body.action !== "flag" || !lex.body.rules.includes("hot-tip")) throw new Error("no flag event for the message: " + JSON.stringify(lex));
+    const rev = rec.events.find((e) => e.kind === "review" && e.body?.seq === lex.seq);
+    if (!rev || rev.body.comment !== comment || rev.body.reviewer?.name !== "Rita Review" || rev.seq <= lex.seq) {
+      throw new Error("the review is not an archive event after the flag: " + JSON.stringify(rev));
+    }
+    const queue = await (await rctx.request.get(base + "/api/v1/review/flagged")).json();
+    if (queue.some((f) => f.decision.message_id === flagged.id)) throw new Error("the reviewed message is still queued");
+  });
+}
+
 let exitCode = 0;
 try {
   const features = await (await fetch(base + "/api/v1/config")).json().then((c) => c.features);
@@ -675,6 +788,9 @@ try {
     if ((await sofia.receivedCount("guaranteed")) !== 0) throw new Error("the consumer received the blocked message");
     if ((await sofia.receivedCount("4111")) !== 0) throw new Error("the consumer received the card number");
   });
+
+  const flagged = await flagRuleAndMessage(tab, dev, joeLink);
+  await reviewFlagged(await reviewerWithoutInbox(flagged), flagged);
 
   await step("compliance review page: search by text, a thread's record read-only, the flagged queue, axe", async () => {
     const p = await ctx.newPage();

@@ -15,6 +15,7 @@ import { ChatAddRegular, DismissRegular, QrCodeRegular, SettingsRegular, ShieldT
 import { useCallback, useEffect, useRef, useState } from "react";
 import { Api, ApiError, signIn, type Config, type Me, type ThreadDetail, type ThreadSummary } from "./api";
 import { Conversation } from "./Conversation";
+import { reviewPageFor } from "./deeplink";
 import { Details } from "./Details";
 import { AddColleagueDialog, LeaveDialog, LinkDialog } from "./Dialogs";
 import { useDebounced, useMedia, useMinuteTick } from "./hooks";
@@ -77,7 +78,7 @@ export function App({ deepLink }: AppProps) {
   const wide = useMedia("(min-width: 1180px)");
   const tick = useMinuteTick();
 
-  const [phase, setPhase] = useState<"loading" | "ready" | "failed" | "disabled">("loading");
+  const [phase, setPhase] = useState<"loading" | "ready" | "failed" | "disabled" | "reviewer">("loading");
   const [fatal, setFatal] = useState("");
   const [config, setConfig] = useState<Config | null>(null);
   const [me, setMe] = useState<Me | null>(null);
@@ -149,6 +150,14 @@ export function App({ deepLink }: AppProps) {
     let live = true;
     (async () => {
       try {
+        const want = wantedThread(await deepLink?.());
+        // A compliance alert's link names a message to review: that page is
+        // the review page, whoever follows it (the server checks the role).
+        const review = reviewPageFor(want);
+        if (review) {
+          location.replace(review);
+          return;
+        }
         const cfg = await signIn();
         const m = await Api.me();
         if (!live) return;
@@ -158,8 +167,11 @@ export function App({ deepLink }: AppProps) {
           setPhase("disabled");
           return;
         }
+        if (m.not_employee) {
+          setPhase("reviewer");
+          return;
+        }
         setPhase("ready");
-        const want = wantedThread(await deepLink?.());
         if (want) open(want);
       } catch (e) {
         if (!live) return;
@@ -326,6 +338,26 @@ export function App({ deepLink }: AppProps) {
       </div>
     </header>
   );
+
+  if (phase === "reviewer") {
+    // A reviewer who is not an employee has no conversations of their own and
+    // may not write in anyone's: the review page is theirs.
+    return (
+      <div className={s.app}>
+        {header}
+        <div className={s.banners}>
+          <MessageBar intent="info" data-testid="reviewer-landing">
+            <MessageBarBody>{t("reviewerOnly")}</MessageBarBody>
+            <MessageBarActions>
+              <Button as="a" href="review.html" appearance="primary" data-testid="open-review">
+                {t("review")}
+              </Button>
+            </MessageBarActions>
+          </MessageBar>
+        </div>
+      </div>
+    );
+  }
 
   if (phase === "failed" || phase === "disabled") {
     return (

@@ -7,6 +7,7 @@ import {
   Input,
   Link,
   makeStyles,
+  mergeClasses,
   Spinner,
   Subtitle1,
   Table,
@@ -20,13 +21,16 @@ import {
 } from "@fluentui/react-components";
 import { useEffect, useState, type FormEvent } from "react";
 import { api, signIn } from "./api";
+import { reviewFocus } from "./deeplink";
 import { StaffPage } from "./StaffPage";
 
 // The compliance review page: a reviewer searches every thread, reads a
 // thread's archive record read-only (the record a regulator would be shown,
 // with purged bodies marked), and works through the queue of messages a
 // lexicon rule flagged, marking each reviewed with a comment. The server
-// refuses everyone who is not a reviewer; nothing here can send.
+// refuses everyone who is not a reviewer; nothing here can send. A compliance
+// alert's deep link opens it on one message (?thread=…&message=…): the page
+// opens that thread's record and marks the message there and in the queue.
 
 export interface ReviewThread {
   id: string;
@@ -115,7 +119,16 @@ const useStyles = makeStyles({
   kindCol: { width: "150px" },
   whoCol: { width: "160px" },
   flag: { display: "flex", flexDirection: "column", gap: "8px", borderTop: `1px solid ${tokens.colorNeutralStroke2}`, paddingTop: "8px" },
+  // The message an alert named: marked, with room inside the mark.
+  focused: { backgroundColor: tokens.colorPaletteYellowBackground1, outline: `2px solid ${tokens.colorPaletteYellowBorder2}`, outlineOffset: "-2px" },
+  focusedFlag: { padding: "8px 12px 12px", borderRadius: tokens.borderRadiusMedium },
 });
+
+/** messageOf is the message an archive event is about, if any. */
+function messageOf(e: ArchiveEvent): string {
+  const id = e.body?.message_id;
+  return typeof id === "string" ? id : "";
+}
 
 export function Review() {
   const s = useStyles();
@@ -126,6 +139,7 @@ export function Review() {
   const [record, setRecord] = useState<{ thread: ReviewThread | null; id: string; events: ArchiveEvent[] } | null>(null);
   const [queue, setQueue] = useState<FlaggedItem[] | null>(null);
   const [comments, setComments] = useState<Record<string, string>>({});
+  const [focus] = useState(() => reviewFocus());
 
   const fail = (e: unknown) => setBanner((e as Error).message);
   const search = async (e?: FormEvent) => {
@@ -171,14 +185,25 @@ export function Review() {
     (async () => {
       try {
         await signIn();
-        setThreads(await api<ReviewThread[]>("GET", "/review/threads"));
+        const list = await api<ReviewThread[]>("GET", "/review/threads");
+        setThreads(list);
         setQueue(await api<FlaggedItem[]>("GET", "/review/flagged"));
         setReady(true);
+        if (focus.thread) await open(focus.thread, list.find((t) => t.id === focus.thread) ?? null);
       } catch (e) {
         fail(e);
       }
     })();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
+
+  // The message an alert named, once shown: in view (its queue item when
+  // queued, the first in the page, else its record).
+  const focusShown = !!record && record.id === focus.thread;
+  useEffect(() => {
+    if (focusShown && focus.message) document.querySelector("[data-focused=true]")?.scrollIntoView({ block: "center" });
+  }, [focusShown, focus.message]);
+  const focusQueued = !!queue?.some((f) => f.thread === focus.thread && f.decision.message_id === focus.message);
 
   return (
     <StaffPage title="MultiLine compliance review" banner={banner}>
@@ -191,6 +216,11 @@ export function Review() {
                 Flagged for review
               </Subtitle1>
               <Body1 className={s.muted}>Messages a lexicon rule flagged. They were delivered; mark each reviewed with a comment, which is kept in the archive.</Body1>
+              {focus.message && queue && !focusQueued ? (
+                <Body1 id="focus-not-queued" className={s.muted}>
+                  The message the alert named is not waiting for review: it was blocked (a block needs no review) or has been reviewed. Its record is below.
+                </Body1>
+              ) : null}
               {!queue ? (
                 <Spinner size="tiny" />
               ) : !queue.length ? (
@@ -201,8 +231,9 @@ export function Review() {
                 <div id="flagged">
                   {queue.map((f) => {
                     const key = f.thread + "/" + f.seq;
+                    const focused = f.thread === focus.thread && f.decision.message_id === focus.message;
                     return (
-                      <div key={key} className={s.flag} data-flag={key}>
+                      <div key={key} className={focused ? mergeClasses(s.flag, s.focused, s.focusedFlag) : s.flag} data-flag={key} data-message={f.decision.message_id} data-focused={focused || undefined}>
                         <div className={s.row}>
                           <Badge appearance="tint" color="warning">
                             {f.decision.rules.join(", ")}
@@ -315,8 +346,9 @@ export function Review() {
                     <TableBody>
                       {record.events.map((e) => {
                         const l = eventLine(e);
+                        const focused = !!focus.message && record.id === focus.thread && messageOf(e) === focus.message;
                         return (
-                          <TableRow key={e.seq} data-seq={e.seq} data-kind={e.kind}>
+                          <TableRow key={e.seq} data-seq={e.seq} data-kind={e.kind} className={focused ? s.focused : undefined} data-focused={focused || undefined}>
                             <TableCell>{e.seq}</TableCell>
                             <TableCell>{utc(e.time)}</TableCell>
                             <TableCell>

@@ -86,6 +86,9 @@ export interface Me {
   admin: boolean;
   /** compliance_reviewer may open the review page (review.html). */
   compliance_reviewer?: boolean;
+  /** not_employee: a compliance reviewer who is not an employee; the tab offers
+   * them the review page and nothing to send with. */
+  not_employee?: boolean;
   dev: boolean;
   disabled?: boolean;
   disabled_message?: string;

@@ -19,6 +19,7 @@ vi.mock("../src/teams", () => ({
 }));
 
 import { App, wantedThread } from "../src/App";
+import { reviewFocus, reviewPageFor } from "../src/deeplink";
 import { Conversation } from "../src/Conversation";
 import { Inbox } from "../src/Inbox";
 import { useMinuteTick } from "../src/hooks";
@@ -88,6 +89,35 @@ describe("the tab", () => {
     expect(screen.getByTestId("composer-hint").textContent).toContain("queued (2 of 5)");
     // Seen: the read mark moves to the last message.
     await waitFor(() => expect(calls.some((c) => c.startsWith("POST /api/v1/threads/t1/read"))).toBe(true));
+  });
+
+  it("shows a reviewer who is not an employee the way to the review page, and nothing to send with", async () => {
+    const calls = mockFetch();
+    const employeeFetch = globalThis.fetch;
+    globalThis.fetch = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
+      if (String(input) === "/api/v1/me") return new Response(JSON.stringify({ id: "", name: "Rita Review", admin: false, dev: false, compliance_reviewer: true, not_employee: true }));
+      return employeeFetch(input, init);
+    }) as typeof fetch;
+    render(
+      <FluentProvider theme={teamsLightTheme}>
+        <App deepLink={async () => undefined} />
+      </FluentProvider>,
+    );
+    await screen.findByTestId("reviewer-landing");
+    expect(screen.getByTestId("open-review").getAttribute("href")).toBe("review.html");
+    expect(document.querySelector("[data-testid=composer-text], [data-testid=new-opt-in], [data-testid=thread-list]")).toBeNull();
+    expect(calls.some((c) => c.startsWith("GET /api/v1/threads"))).toBe(false);
+  });
+
+  it("sends a compliance alert's deep link to the review page on its message", () => {
+    expect(reviewPageFor("review?message=aB3dE5-12&thread=aB3dE5")).toBe("review.html?thread=aB3dE5&message=aB3dE5-12");
+    expect(reviewPageFor("review?thread=aB3dE5")).toBe("review.html?thread=aB3dE5");
+    expect(reviewPageFor("review?evil=1")).toBe("review.html");
+    expect(reviewPageFor("aB3dE5")).toBe("");
+    expect(reviewPageFor(wantedThread(undefined, { search: "?subEntityId=" + encodeURIComponent("review?message=m1&thread=t1"), hash: "" }))).toBe(
+      "review.html?thread=t1&message=m1",
+    );
+    expect(reviewFocus("?thread=t1&message=t1-4")).toEqual({ thread: "t1", message: "t1-4" });
   });
 
   it("reads the thread from ?subEntityId= or #thread= outside Teams", () => {

@@ -74,6 +74,30 @@ describe("the review page", () => {
     expect(calls).toContain('POST /api/v1/review/threads/t1/events/5/review {"comment":"Coached Ann."}');
   });
 
+  it("opens on the message a compliance alert names: its record, and its item in the queue marked", async () => {
+    history.replaceState(null, "", "/tab/review.html?thread=t1&message=t1-4");
+    Element.prototype.scrollIntoView = vi.fn();
+    globalThis.fetch = vi.fn(async (input: RequestInfo | URL) => {
+      const url = String(input);
+      const json = (v: unknown) => new Response(JSON.stringify(v), { status: 200, headers: { "Content-Type": "application/json" } });
+      if (url === "/api/v1/config") return json({ dev: false, sso: true, features: { unread: true, search: "full" } });
+      if (url === "/api/v1/review/threads/t1") return json({ thread: "t1", events });
+      if (url.startsWith("/api/v1/review/threads")) return json([thread]);
+      if (url === "/api/v1/review/flagged") return json([flag, { ...flag, seq: 9, decision: { ...flag.decision, message_id: "t1-8", original: "another" } }]);
+      return json({});
+    }) as typeof fetch;
+    render(
+      <FluentProvider theme={teamsLightTheme}>
+        <Review />
+      </FluentProvider>,
+    );
+    await screen.findByText("Record of Emiliano Ceballos");
+    expect([...document.querySelectorAll("[data-focused=true]")].map((e) => e.getAttribute("data-flag") || e.getAttribute("data-seq"))).toEqual(["t1/5", "5"]);
+    await waitFor(() => expect(Element.prototype.scrollIntoView).toHaveBeenCalled());
+    expect(document.getElementById("focus-not-queued")).toBeNull();
+    history.replaceState(null, "", "/");
+  });
+
   it("tells a person who is not a reviewer so", async () => {
     globalThis.fetch = vi.fn(async (input: RequestInfo | URL) => {
       const url = String(input);
