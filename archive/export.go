@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,8 @@ type Source interface {
 	// ArchiveConversation describes a thread: its consumer (WeChat id and
 	// nickname) and the WeChat account; Channel, Corp and Employees may be empty.
 	ArchiveConversation(ctx context.Context, company, thread string) (Conversation, error)
+	// AddressSource gives the UPNs of employees whose events recorded none.
+	AddressSource
 }
 
 // ExportOptions say what to export and how to label it.
@@ -152,8 +155,9 @@ func exportDay(ctx context.Context, src Source, media MediaSource, dir string, o
 
 // DayConversation is the Conversation of a thread's EML for one day: what the
 // store knows of it, the employees who were in it when the day began (replayed
-// from the chain's participant events), and the consumer's nickname from the
-// day's own messages when the store has none.
+// from the chain's participant events), the consumer's nickname from the
+// day's own messages when the store has none, and each employee's address on
+// that day (see addresses.go).
 func DayConversation(ctx context.Context, src Source, company, thread string, day time.Time, events []Event) (Conversation, error) {
 	c, err := src.ArchiveConversation(ctx, company, thread)
 	if err != nil {
@@ -161,8 +165,10 @@ func DayConversation(ctx context.Context, src Source, company, thread string, da
 	}
 	c.Company, c.Thread = company, thread
 	var roster []Party
+	rec := recordedAddresses{}
 	if err := src.ArchiveChainBefore(ctx, ChainID{Company: company, Thread: thread}, DayOf(day), func(e Event) error {
 		roster = replayRoster(roster, e)
+		rec.note(e)
 		if c.Consumer.Name == "" {
 			c.Consumer = consumerFrom(e, c.Consumer)
 		}
@@ -173,11 +179,18 @@ func DayConversation(ctx context.Context, src Source, company, thread string, da
 	if len(c.Employees) == 0 {
 		c.Employees = roster
 	}
-	for _, e := range events {
-		if c.Consumer.Name != "" {
-			break
+	inOrder := slices.Clone(events)
+	slices.SortStableFunc(inOrder, func(a, b Event) int { return cmp.Compare(a.Seq, b.Seq) })
+	for _, e := range inOrder {
+		rec.note(e)
+		if c.Consumer.Name == "" {
+			c.Consumer = consumerFrom(e, c.Consumer)
 		}
-		c.Consumer = consumerFrom(e, c.Consumer)
+	}
+	if c.Addresses == nil {
+		if c.Addresses, err = bookFor(ctx, src, company, rec, c.Employees, inOrder); err != nil {
+			return c, fmt.Errorf("archive: addresses of thread %s: %w", thread, err)
+		}
 	}
 	return c, nil
 }

@@ -7,10 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/multiline/multiline/internal/emltest"
 	_ "github.com/multiline/multiline/storage" // the SQLite and PostgreSQL drivers
 	"github.com/multiline/multiline/storage/pgtest"
 )
@@ -43,6 +45,9 @@ func TestProductionArchive(t *testing.T) {
 			consumer := "wmArchive" + randHex(6)
 			question := "Can I move my savings? " + randHex(3)
 			answer := "Yes, let me explain. " + randHex(3)
+			// Ann opens the tab: its SSO token names her UPN, which the
+			// archive then addresses her by.
+			w.apiJSON(w.sso(ann), "GET", "/api/v1/me", nil, 200, nil)
 			w.consumerSends(consumer, question)
 			w.waitChat(ann, prodSoon, question)
 			w.say(ann, answer)
@@ -69,6 +74,9 @@ func TestProductionArchive(t *testing.T) {
 				if !strings.Contains(string(eml), want) {
 					t.Errorf("EML lacks %q:\n%s", want, eml)
 				}
+			}
+			if from, to := emltest.Emails(t, eml, "From"), emltest.Emails(t, eml, "To"); !slices.Equal(from, []string{"wechat-" + consumer + "@wechat.invalid"}) || !slices.Equal(to, []string{ann.upn}) {
+				t.Errorf("EML From %q To %q, want the consumer and %s (the UPN of Ann's token)", from, to, ann.upn)
 			}
 			w.mustCLI("archive", "export", "--format", "jsonl", "--from", day, "--to", day, "--out", dir)
 			jsonl, err := os.ReadFile(filepath.Join(dir, "archive_"+day+"_"+day+".jsonl"))

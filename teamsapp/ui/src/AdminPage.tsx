@@ -73,6 +73,7 @@ interface Person {
   aad_object_id: string;
   name: string;
   mail?: string;
+  upn?: string;
 }
 
 export const FIELDS: [keyof Policy, string][] = [
@@ -190,7 +191,7 @@ export function Admin() {
   };
   const addPerson = async (p: Person) => {
     try {
-      await api("POST", "/admin/employees", { aad_object_id: p.aad_object_id, name: p.name });
+      await api("POST", "/admin/employees", { aad_object_id: p.aad_object_id, name: p.name, upn: p.upn });
       setPeople([]);
       await loadEmployees();
     } catch (err) {
