@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/multiline/multiline/archive"
 	"github.com/multiline/multiline/bridge"
 )
 
@@ -31,6 +32,11 @@ type Config struct {
 	Review ReviewDesk
 	// Audit, when set, shows admins the audit log of policy decisions.
 	Audit AuditLog
+	// Archive, when set, lets admins export the compliance archive from the
+	// admin page; ArchiveLabels gives the EML headers' channel, corp and
+	// Message-ID domain, as `multiline archive export` does.
+	Archive       ArchiveStore
+	ArchiveLabels archive.ExportOptions
 	// Auth validates the Teams SSO token. When nil and AppID and TenantID are set, an
 	// EntraAuthenticator is used with OpenIDMetadataURL; when nil otherwise, only
 	// the dev sign-in works.
@@ -212,6 +218,7 @@ func (a *App) Routes(e *echo.Echo) {
 	adm.POST("/lexicon/test", a.adminTestLexicon)
 	adm.DELETE("/lexicon/:name", a.adminRemoveLexicon)
 	adm.GET("/audit", a.adminAudit)
+	adm.GET("/archive/export", a.adminExport)
 
 	a.reviewRoutes(api, small)
 }

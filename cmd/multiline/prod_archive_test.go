@@ -88,6 +88,17 @@ func TestProductionArchive(t *testing.T) {
 					t.Errorf("JSON Lines lack %s:\n%s", want, jsonl)
 				}
 			}
+			// One thread alone, all its days, as the admin page asks for it.
+			thread := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(emls[0]), day+"_default_"), ".eml")
+			one := t.TempDir()
+			out = w.mustCLI("archive", "export", "--format", "jsonl", "--thread", thread, "--out", one)
+			got, err := os.ReadFile(filepath.Join(one, "archive_"+day+"_"+day+"_"+thread+".jsonl"))
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			if lines := strings.Split(strings.TrimSpace(string(got)), "\n"); len(lines) < 4 || strings.Count(string(got), `"thread":"`+thread+`"`) != len(lines) {
+				t.Errorf("the thread's export holds other chains:\n%s", got)
+			}
 
 			// Tamper: change what the employee wrote, as a DBA could.
 			driver, dsn := "pgx", w.opts.dbURL

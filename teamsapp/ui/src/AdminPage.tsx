@@ -22,11 +22,13 @@ import { useEffect, useState, type FormEvent } from "react";
 import { api, ApiError, signIn } from "./api";
 import { LexiconSection } from "./LexiconSection";
 import { AuditSection } from "./AuditSection";
+import { ExportSection } from "./ExportSection";
 import { StaffPage } from "./StaffPage";
 
 // The admin page: company policy, languages and notice texts, which employees may
-// use WeChat, the lexicon rules (LexiconSection), and the jobs that failed for good. English only, as before: admins
-// configure texts in both languages here.
+// use WeChat, the lexicon rules (LexiconSection), the jobs that failed for good, the audit log (AuditSection)
+// and the archive's export (ExportSection). English, as before: admins configure texts in both languages
+// here; the newer sections take their strings from i18n.ts.
 
 interface Policy {
   sends_per_window: number;
@@ -381,6 +383,7 @@ export function Admin() {
           )}
         </section>
         {settings ? <AuditSection /> : null}
+        {settings ? <ExportSection onError={setBanner} /> : null}
     </StaffPage>
   );
 }
