@@ -46,11 +46,40 @@ function freePort() {
   });
 }
 
+// ---- the archive's journaling mailbox ----
+// A real SMTP server (npm smtp-server, AUTH required) that refuses every
+// message with 451 until the journaling step lets them in.
+const { SMTPServer } = require("smtp-server");
+const smtpPass = "pw-" + Math.random().toString(36).slice(2, 10);
+const journaled = [];
+let smtpRefuses = true;
+const smtp = new SMTPServer({
+  disabledCommands: ["STARTTLS"],
+  allowInsecureAuth: true,
+  authMethods: ["PLAIN"],
+  logger: false,
+  onAuth: (a, _s, cb) => (a.username === "archiver" && a.password === smtpPass ? cb(null, { user: "archiver" }) : cb(new Error("Invalid username or password"))),
+  onData(stream, _s, cb) {
+    const chunks = [];
+    stream.on("data", (c) => chunks.push(c));
+    stream.on("end", () => {
+      if (smtpRefuses) return cb(Object.assign(new Error("Try again later"), { responseCode: 451 }));
+      journaled.push(/^Message-ID:\s*(<[^>]+>)/im.exec(Buffer.concat(chunks).toString("utf8"))?.[1] || "");
+      cb();
+    });
+  },
+});
+const smtpPort = await new Promise((res) => smtp.listen(0, "127.0.0.1", () => res(smtp.server.address().port)));
+
 // ---- the service ----
 const work = mkdtempSync(path.join(os.tmpdir(), "multiline-tab-e2e-"));
 const port = await freePort();
+const metricsPort = await freePort();
 const base = `http://127.0.0.1:${port}`;
-const env = { ...process.env, MULTILINE_ADDR: `127.0.0.1:${port}`, MULTILINE_DATABASE_URL: `sqlite:${work}/multiline.db` };
+const env = {
+  ...process.env, MULTILINE_ADDR: `127.0.0.1:${port}`, MULTILINE_DATABASE_URL: `sqlite:${work}/multiline.db`, MULTILINE_METRICS_ADDR: `127.0.0.1:${metricsPort}`,
+  MULTILINE_ARCHIVE_SMTP_URL: `smtp://archiver:${smtpPass}@127.0.0.1:${smtpPort}`, MULTILINE_ARCHIVE_JOURNAL_TO: "journal@archive.example",
+};
 for (const k of ["WECOM_API_BASE", "WECHAT_API_BASE", "MULTILINE_PUBLIC_URL", "WECHAT_MODE"]) delete env[k];
 const serviceLog = createWriteStream(path.join(out, "service.log"));
 const service = spawn(bin, ["serve", "--dev"], { env, stdio: ["ignore", "pipe", "pipe"] });
@@ -767,6 +796,53 @@ print(json.dumps(out))`, zip], { encoding: "utf8" });
     await p.close();
   });
 
+  await step("admin page: journaling's status, a refused delivery being retried (its error without the password), then delivered", async () => {
+    const p = await ctx.newPage();
+    await p.goto(base + "/tab/admin.html");
+    const card = p.locator("#journal-section");
+    await card.locator("#journal-target[data-enabled=true]", { hasText: "journal@archive.example" }).waitFor();
+    // The days the simulator's clock closed were handed to journaling, and the mailbox refuses them.
+    const refresh = async (what, ok) => {
+      for (let i = 0; i < 100 && !(await ok()); i++) {
+        await p.click("#journal-refresh");
+        await p.waitForTimeout(200);
+      }
+      if (!(await ok())) throw new Error("journaling never showed " + what + ": " + (await card.textContent()));
+    };
+    const count = async (id) => Number(await card.locator(`[data-testid=${id}]`).getAttribute("data-count"));
+    await refresh("a failure", async () => (await count("journal-failing")) > 0 && (await card.locator("[data-testid=journal-error]").count()) > 0);
+    const text = await card.textContent();
+    if (!(await card.locator("[data-testid=journal-error]").textContent()).includes("451")) throw new Error("the last error: " + text);
+    if (text.includes(smtpPass) || text.includes("archiver:")) throw new Error("the card shows the SMTP credentials: " + text);
+    if ((await count("journal-pending")) < 1) throw new Error("nothing pending while deliveries fail: " + text);
+    await card.locator("[data-testid=journal-last-success]", { hasText: "none yet" }).waitFor();
+    await axe(p, "admin, journaling failing");
+    await card.screenshot({ path: path.join(out, "admin-journal-failing.png") });
+
+    // The mailbox takes messages again; the retry's backoff passes on the simulator's clock.
+    smtpRefuses = false;
+    await advance(dev, "1h");
+    await refresh("the deliveries", async () => (await count("journal-pending")) === 0 && (await count("journal-failing")) === 0);
+    if (/none yet/.test(await card.locator("[data-testid=journal-last-success]").textContent())) throw new Error("no last success: " + (await card.textContent()));
+    if ((await card.locator("[data-testid=journal-error]").count()) !== 0) throw new Error("an error is shown after the deliveries");
+    if (!journaled.length || journaled.some((id) => !/^<ml\.\d{8}\./.test(id))) throw new Error("the mailbox got " + JSON.stringify(journaled));
+    figures.journaled = journaled.length;
+    // /metrics counted the refusals as retried deliveries, then the deliveries, and nothing waits.
+    // The stored state is read at most every 5 s: a scrape may show the moment before.
+    let prom = "";
+    const value = (series) => Number(new RegExp("^" + series.replace(/[{}"]/g, "\\$&") + " (\\S+)$", "m").exec(prom)?.[1]);
+    for (let i = 0; i < 50 && value("multiline_archive_journal_pending") !== 0; i++) {
+      if (i) await p.waitForTimeout(200);
+      prom = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    }
+    const retried = value('multiline_archive_journal_deliveries_total{outcome="retried"}');
+    const sent = value('multiline_archive_journal_deliveries_total{outcome="sent"}');
+    if (!(retried > 0) || !(sent >= journaled.length) || value("multiline_archive_journal_pending") !== 0) throw new Error(`/metrics: retried ${retried}, sent ${sent}, pending ${value("multiline_archive_journal_pending")}`);
+    figures.journalRetries = retried;
+    await card.screenshot({ path: path.join(out, "admin-journal-ok.png") });
+    await p.close();
+  });
+
   await step("the consumer page, phone-sized", async () => {
     await emiliano.use();
     await shot(dev, "dev-wechat-390");
@@ -784,6 +860,7 @@ print(json.dumps(out))`, zip], { encoding: "utf8" });
   await browser.close().catch(() => {});
   service.kill("SIGTERM");
   await new Promise((r) => (serviceExit !== null ? r() : service.on("exit", r)));
+  await new Promise((r) => smtp.close(r));
   rmSync(work, { recursive: true, force: true });
 }
 

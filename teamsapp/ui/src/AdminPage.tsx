@@ -23,12 +23,14 @@ import { api, ApiError, signIn } from "./api";
 import { LexiconSection } from "./LexiconSection";
 import { AuditSection } from "./AuditSection";
 import { ExportSection } from "./ExportSection";
+import { JournalSection } from "./JournalSection";
 import { StaffPage } from "./StaffPage";
 
 // The admin page: company policy, languages and notice texts, which employees may
-// use WeChat, the lexicon rules (LexiconSection), the jobs that failed for good, the audit log (AuditSection)
-// and the archive's export (ExportSection). English, as before: admins configure texts in both languages
-// here; the newer sections take their strings from i18n.ts.
+// use WeChat, the lexicon rules (LexiconSection), the jobs that failed for good, the
+// audit log (AuditSection), and the archive's journaling (JournalSection) and export
+// (ExportSection). English, as before: admins configure texts in both languages here;
+// the journaling and export sections take their strings from i18n.ts.
 
 interface Policy {
   sends_per_window: number;
@@ -383,6 +385,7 @@ export function Admin() {
           )}
         </section>
         {settings ? <AuditSection /> : null}
+        {settings ? <JournalSection /> : null}
         {settings ? <ExportSection onError={setBanner} /> : null}
     </StaffPage>
   );

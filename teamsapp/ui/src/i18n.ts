@@ -134,6 +134,18 @@ const en = {
   ex_busy: "Exporting…",
   ex_done: "Downloaded {name} ({size}).",
   ex_needThread: "Enter the conversation's id.",
+  jn_title: "Journaling",
+  jn_help: "Each closed conversation-day is sent to the archive's journaling mailbox by SMTP; a failed delivery is retried.",
+  jn_off: "Journaling is off on this server: set MULTILINE_ARCHIVE_SMTP_URL and MULTILINE_ARCHIVE_JOURNAL_TO.",
+  jn_to: "Mailbox {to} through {server}",
+  jn_lastSuccess: "Last delivery",
+  jn_never: "none yet",
+  jn_pending: "Waiting to be sent",
+  jn_oldest: "oldest {age}",
+  jn_failing: "Failures being retried",
+  jn_dead: "Failed for good (see Failed jobs)",
+  jn_lastError: "Last error",
+  jn_refresh: "Refresh",
 };
 
 export type Key = keyof typeof en;
@@ -268,6 +280,18 @@ const zh: Record<Key, string> = {
   ex_busy: "正在导出…",
   ex_done: "已下载 {name}（{size}）。",
   ex_needThread: "请输入对话 ID。",
+  jn_title: "日志归档",
+  jn_help: "每个已结束的对话日都会通过 SMTP 发送到存档系统的日志邮箱；发送失败会自动重试。",
+  jn_off: "此服务器未启用日志归档：请设置 MULTILINE_ARCHIVE_SMTP_URL 和 MULTILINE_ARCHIVE_JOURNAL_TO。",
+  jn_to: "通过 {server} 发送到邮箱 {to}",
+  jn_lastSuccess: "最近一次发送",
+  jn_never: "尚无",
+  jn_pending: "等待发送",
+  jn_oldest: "最早的已等待 {age}",
+  jn_failing: "正在重试的失败",
+  jn_dead: "已彻底失败（见“Failed jobs”）",
+  jn_lastError: "最近的错误",
+  jn_refresh: "刷新",
 };
 
 const tables: Record<Lang, Record<Key, string>> = { en, "zh-CN": zh };
