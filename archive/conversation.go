@@ -44,6 +44,11 @@ type Conversation struct {
 	// Employees are the thread's participants when the day began (Address is
 	// their Entra UPN); those who join during the day are taken from the events.
 	Employees []Party
+	// Addresses are the addresses the EML gives employees (and admins or
+	// reviewers), by Party.ID, whatever Address each event recorded, so that
+	// one person has one address in one message. DayConversation fills it (see
+	// there); a party it does not list is addressed by its recorded Address.
+	Addresses map[string]string
 	// MessageIDDomain overrides DefaultMessageIDDomain.
 	MessageIDDomain string
 }

@@ -66,7 +66,8 @@ func WriteEML(ctx context.Context, w io.Writer, c Conversation, day time.Time, e
 	}
 
 	first, last := evs[0], evs[len(evs)-1]
-	from, to := participants(c, evs)
+	book := addressBook(c.Addresses)
+	from, to := participants(c, book, evs)
 	consumer := c.Consumer.Name
 	if consumer == "" {
 		consumer = ConsumerAddress(c.Consumer.ID)
@@ -75,13 +76,13 @@ func WriteEML(ctx context.Context, w io.Writer, c Conversation, day time.Time, e
 	subject := fmt.Sprintf("WeChat conversation with %s on %s", consumer, dayText)
 	meta := []string{
 		fmt.Sprintf("Thread %s of company %s, channel %s", c.Thread, c.Company, c.Channel),
-		fmt.Sprintf("Consumer: %s", partyName(consumerParty(c))),
+		fmt.Sprintf("Consumer: %s", book.partyName(consumerParty(c))),
 		fmt.Sprintf("Events %d to %d; chain hash %s", first.Seq, last.Seq, last.Hash),
 		"Times are UTC. Lines marked automatic were sent by MultiLine itself.",
 	}
 	entries := make([]entry, 0, len(evs))
 	for _, e := range evs {
-		entries = append(entries, entryFor(e, attached))
+		entries = append(entries, entryFor(e, attached, book))
 	}
 	plain := plainTranscript(subject, meta, entries)
 	html, err := htmlTranscript(subject, meta, entries)
@@ -324,11 +325,11 @@ func consumerParty(c Conversation) Party {
 
 // participants: From is the author of the day's first message (the consumer if
 // nobody wrote), To everyone else who took part or was in the thread.
-func participants(c Conversation, evs []Event) (*mailAddress, []*mailAddress) {
+func participants(c Conversation, book addressBook, evs []Event) (*mailAddress, []*mailAddress) {
 	var all []Party
 	seen := map[string]bool{}
 	add := func(p Party) {
-		a := Address(p).Address
+		a := book.address(p).Address
 		if !seen[strings.ToLower(a)] {
 			seen[strings.ToLower(a)] = true
 			all = append(all, p)
@@ -374,7 +375,7 @@ func participants(c Conversation, evs []Event) (*mailAddress, []*mailAddress) {
 	}
 	out := make([]*mailAddress, len(all))
 	for i, p := range all {
-		out[i] = Address(p)
+		out[i] = book.address(p)
 	}
 	return out[0], out[1:]
 }

@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,40 +27,21 @@ type Source interface {
 	// ArchiveConversation describes a thread: its consumer (WeChat id and
 	// nickname) and the WeChat account; Channel, Corp and Employees may be empty.
 	ArchiveConversation(ctx context.Context, company, thread string) (Conversation, error)
+	// AddressSource gives the UPNs of employees whose events recorded none.
+	AddressSource
 }
 
-// ExportOptions say what to export and how to label it.
-type ExportOptions struct {
-	From, To time.Time // UTC days, both included
-	// Channel and Corp describe the deployment's WeChat side for the EML headers.
-	Channel Channel
-	Corp    string
-	// MessageIDDomain overrides DefaultMessageIDDomain (keep it stable).
-	MessageIDDomain string
-}
-
-// days lists the UTC days from o.From to o.To, inclusive.
-func (o ExportOptions) days() ([]time.Time, error) {
-	from, to := DayOf(o.From), DayOf(o.To)
-	if o.From.IsZero() || o.To.IsZero() || to.Before(from) {
-		return nil, fmt.Errorf("archive: export: the days run from %s to %s", from.Format(DayLayout), to.Format(DayLayout))
-	}
-	var out []time.Time
-	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
-		out = append(out, d)
-	}
-	return out, nil
-}
-
-// ExportJSONL writes every event of the days, of every company and chain
-// (company chains included), as JSON Lines: the lossless export. It returns how
-// many events it wrote.
+// ExportJSONL writes every event of the days as JSON Lines, the lossless
+// export: of every company and chain (company chains included), or of
+// o.Company only, or of o.Thread's chain only. It returns how many events it
+// wrote. The events are written as they are read, so an export of any size
+// holds no more than one event in memory.
 func ExportJSONL(ctx context.Context, src Source, w io.Writer, o ExportOptions) (int, error) {
 	days, err := o.days()
 	if err != nil {
 		return 0, err
 	}
-	companies, err := src.ArchiveCompanies(ctx)
+	companies, err := o.companies(ctx, src)
 	if err != nil {
 		return 0, err
 	}
@@ -68,6 +50,9 @@ func ExportJSONL(ctx context.Context, src Source, w io.Writer, o ExportOptions) 
 	from, to := days[0], days[len(days)-1].AddDate(0, 0, 1)
 	for _, c := range companies {
 		if err := src.ArchiveEvents(ctx, c, from, to, func(e Event) error {
+			if o.Thread != "" && e.Thread != o.Thread {
+				return nil
+			}
 			n++
 			return jw.Write(e)
 		}); err != nil {
@@ -78,28 +63,41 @@ func ExportJSONL(ctx context.Context, src Source, w io.Writer, o ExportOptions) 
 }
 
 // ExportEML writes one RFC 5322 message per conversation per UTC day into dir,
-// named DAY_COMPANY_THREAD.eml, and returns the files' paths. A file written
-// again for the same day has the same name and Message-ID, so a re-export
-// replaces rather than adds.
+// named as EMLName says, and returns the files' paths. A file written again
+// for the same day has the same name and Message-ID, so a re-export replaces
+// rather than adds.
 func ExportEML(ctx context.Context, src Source, media MediaSource, dir string, o ExportOptions) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("archive: export: %w", err)
+	}
+	names, err := ExportEMLTo(ctx, src, media, dirFiles(dir), o)
+	paths := make([]string, len(names))
+	for i, n := range names {
+		paths[i] = filepath.Join(dir, n)
+	}
+	return paths, err
+}
+
+// ExportEMLTo renders one RFC 5322 message per conversation per UTC day of
+// the export (o.Company's, o.Thread's, or every company's) into files, day by
+// day, and returns the names it wrote, in order. One company-day's events are
+// held in memory at a time, and each message is written whole before the next.
+func ExportEMLTo(ctx context.Context, src Source, media MediaSource, files EMLFiles, o ExportOptions) ([]string, error) {
 	days, err := o.days()
 	if err != nil {
 		return nil, err
 	}
-	companies, err := src.ArchiveCompanies(ctx)
+	companies, err := o.companies(ctx, src)
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("archive: export: %w", err)
-	}
-	var files []string
+	var names []string
 	for _, day := range days {
 		for _, company := range companies {
 			byThread := map[string][]Event{}
 			var threads []string
 			if err := src.ArchiveEvents(ctx, company, day, day.AddDate(0, 0, 1), func(e Event) error {
-				if e.Thread == CompanyThread {
+				if e.Thread == CompanyThread || o.Thread != "" && e.Thread != o.Thread {
 					return nil
 				}
 				if _, ok := byThread[e.Thread]; !ok {
@@ -108,25 +106,25 @@ func ExportEML(ctx context.Context, src Source, media MediaSource, dir string, o
 				byThread[e.Thread] = append(byThread[e.Thread], e)
 				return nil
 			}); err != nil {
-				return files, err
+				return names, err
 			}
 			slices.Sort(threads)
 			for _, thread := range threads {
-				path, err := exportDay(ctx, src, media, dir, o, company, thread, day, byThread[thread])
-				if err != nil {
-					return files, err
+				name := EMLName(day, company, thread)
+				if err := exportDay(ctx, src, media, files, name, o, company, thread, day, byThread[thread]); err != nil {
+					return names, err
 				}
-				files = append(files, path)
+				names = append(names, name)
 			}
 		}
 	}
-	return files, nil
+	return names, nil
 }
 
-func exportDay(ctx context.Context, src Source, media MediaSource, dir string, o ExportOptions, company, thread string, day time.Time, events []Event) (string, error) {
+func exportDay(ctx context.Context, src Source, media MediaSource, files EMLFiles, name string, o ExportOptions, company, thread string, day time.Time, events []Event) error {
 	c, err := DayConversation(ctx, src, company, thread, day, events)
 	if err != nil {
-		return "", err
+		return err
 	}
 	if c.Channel == "" {
 		c.Channel = o.Channel
@@ -137,23 +135,23 @@ func exportDay(ctx context.Context, src Source, media MediaSource, dir string, o
 	if c.MessageIDDomain == "" {
 		c.MessageIDDomain = o.MessageIDDomain
 	}
-	path := filepath.Join(dir, fmt.Sprintf("%s_%s_%s.eml", day.Format(DayLayout), localPart(company), localPart(thread)))
-	f, err := os.Create(path)
+	f, err := files.Create(name, day)
 	if err != nil {
-		return "", fmt.Errorf("archive: export: %w", err)
+		return fmt.Errorf("archive: export %s: %w", name, err)
 	}
 	werr := WriteEML(ctx, f, c, day, events, media)
 	cerr := f.Close()
 	if err := errors.Join(werr, cerr); err != nil {
-		return "", fmt.Errorf("archive: export %s: %w", path, err)
+		return fmt.Errorf("archive: export %s: %w", name, err)
 	}
-	return path, nil
+	return nil
 }
 
 // DayConversation is the Conversation of a thread's EML for one day: what the
 // store knows of it, the employees who were in it when the day began (replayed
-// from the chain's participant events), and the consumer's nickname from the
-// day's own messages when the store has none.
+// from the chain's participant events), the consumer's nickname from the
+// day's own messages when the store has none, and each employee's address on
+// that day (see addresses.go).
 func DayConversation(ctx context.Context, src Source, company, thread string, day time.Time, events []Event) (Conversation, error) {
 	c, err := src.ArchiveConversation(ctx, company, thread)
 	if err != nil {
@@ -161,8 +159,10 @@ func DayConversation(ctx context.Context, src Source, company, thread string, da
 	}
 	c.Company, c.Thread = company, thread
 	var roster []Party
+	rec := recordedAddresses{}
 	if err := src.ArchiveChainBefore(ctx, ChainID{Company: company, Thread: thread}, DayOf(day), func(e Event) error {
 		roster = replayRoster(roster, e)
+		rec.note(e)
 		if c.Consumer.Name == "" {
 			c.Consumer = consumerFrom(e, c.Consumer)
 		}
@@ -173,11 +173,18 @@ func DayConversation(ctx context.Context, src Source, company, thread string, da
 	if len(c.Employees) == 0 {
 		c.Employees = roster
 	}
-	for _, e := range events {
-		if c.Consumer.Name != "" {
-			break
+	inOrder := slices.Clone(events)
+	slices.SortStableFunc(inOrder, func(a, b Event) int { return cmp.Compare(a.Seq, b.Seq) })
+	for _, e := range inOrder {
+		rec.note(e)
+		if c.Consumer.Name == "" {
+			c.Consumer = consumerFrom(e, c.Consumer)
 		}
-		c.Consumer = consumerFrom(e, c.Consumer)
+	}
+	if c.Addresses == nil {
+		if c.Addresses, err = bookFor(ctx, src, company, rec, c.Employees, inOrder); err != nil {
+			return c, fmt.Errorf("archive: addresses of thread %s: %w", thread, err)
+		}
 	}
 	return c, nil
 }

@@ -25,8 +25,8 @@ type entry struct {
 }
 
 // partyName is how a transcript names a party: "Name <address>" or the address.
-func partyName(p Party) string {
-	a := Address(p)
+func (b addressBook) partyName(p Party) string {
+	a := b.address(p)
 	role := string(p.Role)
 	if p.Role == "" {
 		role = "unknown"
@@ -38,7 +38,7 @@ func partyName(p Party) string {
 }
 
 // entryFor turns one event into a transcript line.
-func entryFor(e Event, attached map[int64]string) entry {
+func entryFor(e Event, attached map[int64]string, book addressBook) entry {
 	en := entry{Time: e.Time.UTC(), Seq: e.Seq, Class: strings.ReplaceAll(string(e.Kind), ".", "-")}
 	if e.Purged() {
 		en.Who, en.Label = "Archive", "Purged"
@@ -52,7 +52,7 @@ func entryFor(e Event, attached map[int64]string) entry {
 		if err := e.Decode(&b); err != nil {
 			return undecodable(en, e, err)
 		}
-		en.Who, en.Label, en.Text = partyName(b.Author), "Message "+b.MessageID, b.Text
+		en.Who, en.Label, en.Text = book.partyName(b.Author), "Message "+b.MessageID, b.Text
 		if b.MediaKind != "" {
 			m := "[" + b.MediaKind
 			if b.FileName != "" {
@@ -79,7 +79,7 @@ func entryFor(e Event, attached map[int64]string) entry {
 			en.Label = "Automatic notice to employees"
 			var to []string
 			for _, p := range b.To {
-				to = append(to, Address(p).Address)
+				to = append(to, book.address(p).Address)
 			}
 			if len(to) > 0 {
 				en.Notes = append(en.Notes, "sent to "+strings.Join(to, ", "))
@@ -107,9 +107,9 @@ func entryFor(e Event, attached map[int64]string) entry {
 		}
 		en.Who, en.Label = "Participants", "Participant"
 		verb := map[Kind]string{KindParticipantAdded: "joined the thread", KindParticipantRemoved: "was removed from the thread", KindParticipantLeft: "left the thread"}[e.Kind]
-		en.Text = partyName(b.Employee) + " " + verb
+		en.Text = book.partyName(b.Employee) + " " + verb
 		if b.By != nil {
-			en.Text += " (by " + partyName(*b.By) + ")"
+			en.Text += " (by " + book.partyName(*b.By) + ")"
 		}
 	case KindOptIn:
 		var b OptInBody
@@ -117,16 +117,16 @@ func entryFor(e Event, attached map[int64]string) entry {
 			return undecodable(en, e, err)
 		}
 		en.Who, en.Label = "Opt-in", "Opt-in"
-		en.Text = partyName(b.Consumer) + " opted in"
+		en.Text = book.partyName(b.Consumer) + " opted in"
 		if b.Employee != nil {
-			en.Text += " to " + partyName(*b.Employee)
+			en.Text += " to " + book.partyName(*b.Employee)
 		}
 	case KindLeave:
 		var b LeaveBody
 		if err := e.Decode(&b); err != nil {
 			return undecodable(en, e, err)
 		}
-		en.Who, en.Label, en.Text = "#LEAVE", "Consumer left", partyName(b.Consumer)+" left with #LEAVE"
+		en.Who, en.Label, en.Text = "#LEAVE", "Consumer left", book.partyName(b.Consumer)+" left with #LEAVE"
 	case KindStatus:
 		var b StatusBody
 		if err := e.Decode(&b); err != nil {
@@ -160,7 +160,7 @@ func entryFor(e Event, attached map[int64]string) entry {
 			verb = "lifted"
 		}
 		en.Who, en.Label = "Legal hold", "Legal hold "+verb
-		en.Text = fmt.Sprintf("hold %s on %s %s %s by %s", b.HoldID, b.Scope, b.Target, verb, partyName(b.By))
+		en.Text = fmt.Sprintf("hold %s on %s %s %s by %s", b.HoldID, b.Scope, b.Target, verb, book.partyName(b.By))
 		if b.Reason != "" {
 			en.Notes = append(en.Notes, "reason: "+b.Reason)
 		}
@@ -170,7 +170,7 @@ func entryFor(e Event, attached map[int64]string) entry {
 			return undecodable(en, e, err)
 		}
 		en.Who, en.Label = "Review", "Reviewed"
-		en.Text = fmt.Sprintf("event %d marked reviewed by %s", b.Seq, partyName(b.Reviewer))
+		en.Text = fmt.Sprintf("event %d marked reviewed by %s", b.Seq, book.partyName(b.Reviewer))
 		if b.Comment != "" {
 			en.Notes = append(en.Notes, "comment: "+b.Comment)
 		}

@@ -278,7 +278,8 @@ func (r *recorder) employeeParty(ctx context.Context, id EmployeeID) (archive.Pa
 }
 
 // employeeParty names an employee for the record: by Entra object id when
-// known (archives match people by it), else by the bridge's id.
+// known (archives match people by it), else by the bridge's id, with their
+// user principal name as their address once the service has learnt it.
 func employeeParty(ctx context.Context, tx Tx, id EmployeeID) (archive.Party, error) {
 	p := archive.Party{Role: archive.RoleEmployee, ID: string(id)}
 	e, err := tx.Employee(ctx, id)
@@ -291,7 +292,7 @@ func employeeParty(ctx context.Context, tx Tx, id EmployeeID) (archive.Party, er
 	if e.AADObjectID != "" {
 		p.ID = e.AADObjectID
 	}
-	p.Name = e.Name
+	p.Name, p.Address = e.Name, e.UPN
 	return p, nil
 }
 

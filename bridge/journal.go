@@ -21,6 +21,12 @@ type Journaler interface {
 	// Send renders one thread's day as EML and delivers it; an error wrapping
 	// ErrPermanent is a final refusal.
 	Send(ctx context.Context, company, thread string, day time.Time) error
+	// Target says where deliveries go, for the admin page: the SMTP server's
+	// host:port and the journaling mailbox (never a credential).
+	Target() (server, mailbox string)
+	// Redact removes the journal's credentials from a failure's text (the
+	// SMTP password, a URL's user information) before an admin reads it.
+	Redact(msg string) string
 }
 
 // Job kinds of journaling: a day's fan-out, and one conversation-day.
@@ -38,9 +44,11 @@ type journalJob struct {
 // MULTILINE_ARCHIVE_SMTP_URL is unset while another's is set).
 var errNoJournal = errors.New("journaling is not configured on this replica")
 
-func journalLane(c CompanyID, thread string) string {
-	return "archive:journal:" + string(c) + ":" + thread
-}
+// JournalLanes is the prefix of the lanes of a company's journaling jobs:
+// the day's fan-out (the prefix itself) and each thread's deliveries.
+func JournalLanes(c CompanyID) string { return "archive:journal:" + string(c) + ":" }
+
+func journalLane(c CompanyID, thread string) string { return JournalLanes(c) + thread }
 
 // AttachJournal turns journaling on: anchored days are sent through j.
 func (s *Service) AttachJournal(j Journaler) { s.journal = j }

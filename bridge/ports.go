@@ -17,9 +17,13 @@ type Employee struct {
 	TenantID    string // Entra tenant
 	AADObjectID string // Entra object id of the user
 	TeamsUserID string // Bot Framework user id (29:…)
-	Name        string
-	Enabled     bool
-	Locale      string
+	// UPN is the Entra user principal name (ann@contoso.com), learnt from the
+	// tab's SSO token or the directory; the archive addresses the employee by it.
+	// Empty until learnt.
+	UPN     string
+	Name    string
+	Enabled bool
+	Locale  string
 	// Conversation is where the bot reaches the employee; empty until the app is installed.
 	Conversation ConversationRef
 	// Blocked says Teams refused deliveries (bot disabled or blocked); they resume when

@@ -82,6 +82,9 @@ type Retention interface {
 	Purge(ctx context.Context, r PurgeRequest) (PurgeResult, error)
 	// MarkJournaled records that the journal delivered a thread's day.
 	MarkJournaled(ctx context.Context, company CompanyID, thread string, day, at time.Time) error
+	// JournalState reads the company's journaling: the days MarkJournaled
+	// recorded and the journaling jobs (lanes under JournalLanes).
+	JournalState(ctx context.Context, company CompanyID) (JournalState, error)
 }
 
 // ErrNoRetention says the service was not given the store's retention side.

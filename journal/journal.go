@@ -103,6 +103,12 @@ func (j *Journal) SendDay(ctx context.Context, company string, day time.Time) ([
 	return sent, nil
 }
 
+// Target implements bridge.Journaler: the SMTP server and the mailbox.
+func (j *Journal) Target() (server, mailbox string) { return j.mailer.Server(), j.mailer.To() }
+
+// Redact implements bridge.Journaler.
+func (j *Journal) Redact(msg string) string { return j.mailer.Redact(msg) }
+
 // Sender is the envelope sender journaling uses for a deployment reached at
 // publicURL's host (no mail is ever sent back to it).
 func Sender(publicHost string) string {

@@ -104,6 +104,38 @@ func (c *clock) advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// openDB is a migrated SQLite database of the test's own.
+func openDB(t *testing.T) *storage.DB {
+	t.Helper()
+	db, err := storage.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "j.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// runJournal runs svc's anchor and journaling jobs on the clock now until the
+// test ends.
+func runJournal(t *testing.T, db *storage.DB, svc *bridge.Service, now func() time.Time) {
+	t.Helper()
+	handlers := map[string]bridge.JobHandler{}
+	for k, h := range svc.Handlers() {
+		if k == bridge.JobJournalDay || k == bridge.JobJournal || k == bridge.JobAnchor {
+			handlers[k] = h
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- db.RunJobs(ctx, handlers, storage.RunOptions{Now: now, PollInterval: 5 * time.Millisecond, Workers: 2, OnDead: svc.JobDied})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
 // TestJournalDay: when a day ends, its anchor job hands it to journaling, and
 // its two conversations are sent by durable jobs to
 // a real SMTP server (npm smtp-server, with AUTH), which refuses the first
@@ -113,14 +145,7 @@ func (c *clock) advance(d time.Duration) {
 func TestJournalDay(t *testing.T) {
 	srv := startSMTP(t, "archiver", "s3cret", 1)
 	ctx := context.Background()
-	db, err := storage.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "j.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := openDB(t)
 	day := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
 	for i, th := range []string{"T1", "T2"} {
 		if err := db.Tx(ctx, func(tx bridge.Tx) error {
@@ -144,18 +169,7 @@ func TestJournalDay(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc.AttachJournal(journal.New(db, mailer, archive.ExportOptions{Channel: archive.ChannelWeComKF}))
-	handlers := map[string]bridge.JobHandler{}
-	for k, h := range svc.Handlers() {
-		if k == bridge.JobJournalDay || k == bridge.JobJournal || k == bridge.JobAnchor {
-			handlers[k] = h
-		}
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() {
-		done <- db.RunJobs(runCtx, handlers, storage.RunOptions{Now: clk.now, PollInterval: 5 * time.Millisecond, Workers: 2, OnDead: svc.JobDied})
-	}()
-	t.Cleanup(func() { cancel(); <-done })
+	runJournal(t, db, svc, clk.now)
 
 	want := slices.Sorted(slices.Values([]string{"<" + archive.DayMessageID("default", "T1", day, "") + ">",
 		"<" + archive.DayMessageID("default", "T2", day, "") + ">"}))

@@ -73,6 +73,23 @@ func NewMailer(rawURL, to, from string) (*Mailer, error) {
 // To is the journaling mailbox.
 func (m *Mailer) To() string { return m.to }
 
+// Server is the SMTP server's host:port (the URL without its credentials).
+func (m *Mailer) Server() string { return m.addr }
+
+// Redact removes the mailer's credentials from a failure's text: the URL's
+// user information and the password wherever it appears (a server may echo
+// what it was sent).
+func (m *Mailer) Redact(msg string) string {
+	if m.user != "" {
+		msg = strings.ReplaceAll(msg, url.UserPassword(m.user, m.pass).String()+"@", "[REDACTED]@")
+		msg = strings.ReplaceAll(msg, m.user+":"+m.pass+"@", "[REDACTED]@")
+	}
+	if m.pass != "" {
+		msg = strings.ReplaceAll(msg, m.pass, "[REDACTED]")
+	}
+	return msg
+}
+
 // Send delivers one message. A refusal the server says is final (5xx) wraps
 // bridge.ErrPermanent; anything else is worth retrying.
 func (m *Mailer) Send(ctx context.Context, eml []byte) error {

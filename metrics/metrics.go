@@ -128,6 +128,9 @@ func JobRan(kind, outcome string, took time.Duration) {
 	case JobDead:
 		jobsDied.WithLabelValues(kind).Inc()
 	}
+	if isJournal(kind) {
+		journalRan(outcome)
+	}
 }
 
 // WeChatError records a WeChat API answer with a non-zero errcode; api is the

@@ -127,7 +127,7 @@ type stateCollector struct {
 }
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descMessages, descOutcomes, descDepth, descOldest, descDueWait, descDead, descUp, descQuery} {
+	for _, d := range []*prometheus.Desc{descMessages, descOutcomes, descDepth, descOldest, descDueWait, descDead, descUp, descQuery, descJournalPending, descJournalOldest} {
 		ch <- d
 	}
 }
@@ -214,6 +214,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descDueWait, prometheus.GaugeValue, max(j.OldestDueWait, 0).Seconds(), kind)
 		ch <- prometheus.MustNewConstMetric(descDead, prometheus.GaugeValue, float64(j.Dead), kind)
 	}
+	collectJournal(ch, jobs)
 }
 
 // labelRE is what a label value read from the database may look like.

@@ -11,6 +11,7 @@ import (
 	"hash/fnv"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/multiline/multiline/archive"
@@ -426,4 +427,52 @@ WHERE t.id = $1 AND t.company = $2`, thread, company).Scan(&c.Consumer.ID, &c.Ac
 	}
 	c.Consumer.Name = name.String
 	return c, nil
+}
+
+// addressChunk bounds the ids of one ArchiveAddresses query (SQLite's limit
+// of bound parameters is far above it).
+const addressChunk = 200
+
+// ArchiveAddresses implements archive.Source: the user principal names the
+// employees table holds now for the parties the record names by ids (their
+// Entra object id, or the bridge's id for an employee without one).
+func (db *DB) ArchiveAddresses(ctx context.Context, company string, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	for len(ids) > 0 {
+		n := min(len(ids), addressChunk)
+		chunk := ids[:n]
+		ids = ids[n:]
+		ph := make([]string, len(chunk))
+		args := []any{company}
+		for i, id := range chunk {
+			ph[i] = fmt.Sprintf("$%d", i+2)
+			args = append(args, id)
+		}
+		in := strings.Join(ph, ", ")
+		rows, err := db.sql.QueryContext(ctx, `SELECT id, aad_object_id, upn FROM employees
+WHERE company = $1 AND upn <> '' AND (aad_object_id IN (`+in+`) OR id IN (`+in+`))`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("archive addresses of %s: %w", company, err)
+		}
+		for rows.Next() {
+			var id, oid, upn string
+			if err := rows.Scan(&id, &oid, &upn); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("archive addresses of %s: %w", company, err)
+			}
+			// The record names an employee by object id when they have one.
+			if oid != "" && slices.Contains(chunk, oid) {
+				out[oid] = upn
+			}
+			if slices.Contains(chunk, id) {
+				out[id] = upn
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("archive addresses of %s: %w", company, err)
+		}
+	}
+	return out, nil
 }

@@ -220,3 +220,43 @@ func TestArchiveOneTransactionManyChains(t *testing.T) {
 		})
 	}
 }
+
+// TestArchiveAddresses: the UPNs of the employees the record names, by Entra
+// object id or (for one without) by the bridge's id, of that company only;
+// employees without a UPN and unknown ids are left out.
+func TestArchiveAddresses(t *testing.T) {
+	for _, be := range archiveBackends {
+		t.Run(be.name, func(t *testing.T) {
+			ctx := context.Background()
+			db := migratedDB(t, be.url(t))
+			if err := db.Tx(ctx, func(tx bridge.Tx) error {
+				for _, c := range []bridge.CompanyID{"acme", "other"} {
+					if err := tx.SaveCompany(ctx, bridge.Company{ID: c, Name: string(c), Policy: bridge.DefaultPolicy()}); err != nil {
+						return err
+					}
+				}
+				for _, e := range []bridge.Employee{
+					{ID: "e1", Company: "acme", AADObjectID: "oid-ann", UPN: "ann@acme.example"},
+					{ID: "e2", Company: "acme", UPN: "ben@acme.example"}, // no object id: the record names them e2
+					{ID: "e3", Company: "acme", AADObjectID: "oid-cal"},  // no UPN learnt
+					{ID: "e4", Company: "other", AADObjectID: "oid-dan", UPN: "dan@other.example"},
+				} {
+					if err := tx.SaveEmployee(ctx, e); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := db.ArchiveAddresses(ctx, "acme", []string{"oid-ann", "e2", "oid-cal", "oid-dan", "nobody"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]string{"oid-ann": "ann@acme.example", "e2": "ben@acme.example"}
+			if len(got) != len(want) || got["oid-ann"] != want["oid-ann"] || got["e2"] != want["e2"] {
+				t.Fatalf("addresses = %v, want %v", got, want)
+			}
+		})
+	}
+}

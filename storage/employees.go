@@ -19,7 +19,7 @@ import (
 // fails with errEmployeeChanged and Tx runs the whole transaction again, so no
 // change is lost.
 
-const employeeCols = `id, company, tenant_id, teams_user_id, aad_object_id, name, enabled, locale, conversation, blocked, blocked_reason, contact_scene, contact_link, focus`
+const employeeCols = `id, company, tenant_id, teams_user_id, aad_object_id, name, enabled, locale, conversation, blocked, blocked_reason, contact_scene, contact_link, focus, upn`
 
 // employeeRead is what employee reads select: the columns and the row's version.
 const employeeRead = employeeCols + `, version`
@@ -35,7 +35,7 @@ func scanEmployee(r rowScanner) (bridge.Employee, int64, error) {
 	var conv string
 	var version int64
 	if err := r.Scan(&e.ID, &e.Company, &e.TenantID, &e.TeamsUserID, &e.AADObjectID, &e.Name,
-		&e.Enabled, &e.Locale, &conv, &e.Blocked, &e.BlockedReason, &e.ContactScene, &e.ContactLink, &e.Focus, &version); err != nil {
+		&e.Enabled, &e.Locale, &conv, &e.Blocked, &e.BlockedReason, &e.ContactScene, &e.ContactLink, &e.Focus, &e.UPN, &version); err != nil {
 		return bridge.Employee{}, 0, err
 	}
 	if err := json.Unmarshal([]byte(conv), &e.Conversation); err != nil {
@@ -149,12 +149,12 @@ func (t *tx) SaveEmployee(ctx context.Context, e bridge.Employee) error {
 		return fmt.Errorf("encode conversation: %w", err)
 	}
 	args := []any{e.ID, e.Company, e.TenantID, e.TeamsUserID, e.AADObjectID, e.Name, e.Enabled, e.Locale,
-		string(conv), e.Blocked, e.BlockedReason, e.ContactScene, e.ContactLink, e.Focus}
+		string(conv), e.Blocked, e.BlockedReason, e.ContactScene, e.ContactLink, e.Focus, e.UPN}
 	if version, read := t.employees[e.ID]; read {
 		res, err := t.exec(ctx, `UPDATE employees SET company = $2, tenant_id = $3, teams_user_id = $4, aad_object_id = $5,
   name = $6, enabled = $7, locale = $8, conversation = $9, blocked = $10, blocked_reason = $11,
-  contact_scene = $12, contact_link = $13, focus = $14, version = version + 1
-WHERE id = $1 AND version = $15`, append(args, version)...)
+  contact_scene = $12, contact_link = $13, focus = $14, upn = $15, version = version + 1
+WHERE id = $1 AND version = $16`, append(args, version)...)
 		if err := affected(res, err, errEmployeeChanged, "employee "+string(e.ID)); err != nil {
 			return fmt.Errorf("save employee %s: %w", e.ID, err)
 		}
@@ -163,13 +163,13 @@ WHERE id = $1 AND version = $15`, append(args, version)...)
 	}
 	var version int64
 	err = t.scanOne(ctx, bridge.ErrUnknownEmployee, "employee "+string(e.ID), `INSERT INTO employees (`+employeeCols+`)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 ON CONFLICT (id) DO UPDATE SET company = excluded.company, tenant_id = excluded.tenant_id,
   teams_user_id = excluded.teams_user_id, aad_object_id = excluded.aad_object_id,
   name = excluded.name, enabled = excluded.enabled, locale = excluded.locale,
   conversation = excluded.conversation, blocked = excluded.blocked, blocked_reason = excluded.blocked_reason,
   contact_scene = excluded.contact_scene, contact_link = excluded.contact_link, focus = excluded.focus,
-  version = employees.version + 1
+  upn = excluded.upn, version = employees.version + 1
 RETURNING version`, args, &version)
 	if err != nil {
 		return fmt.Errorf("save employee %s: %w", e.ID, err)

@@ -55,6 +55,16 @@ func openDB(t testing.TB, u string) *storage.DB {
 	return db
 }
 
+// migratedDB opens the database at u and migrates it.
+func migratedDB(t testing.TB, u string) *storage.DB {
+	t.Helper()
+	db := openDB(t, u)
+	if err := db.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 // postgresFactory opens handles on a schema of the test's own.
 func postgresFactory(t testing.TB) func() storetest.Backend {
 	t.Helper()

@@ -137,13 +137,14 @@ type employeeJSON struct {
 	Name        string            `json:"name"`
 	Enabled     bool              `json:"enabled"`
 	AADObjectID string            `json:"aad_object_id,omitempty"`
+	UPN         string            `json:"upn,omitempty"`
 	Installed   bool              `json:"installed"` // the bot can reach them
 	Blocked     bool              `json:"blocked"`
 	Reason      string            `json:"blocked_reason,omitempty"`
 }
 
 func toEmployeeJSON(e bridge.Employee) employeeJSON {
-	return employeeJSON{ID: e.ID, Name: e.Name, Enabled: e.Enabled, AADObjectID: e.AADObjectID,
+	return employeeJSON{ID: e.ID, Name: e.Name, Enabled: e.Enabled, AADObjectID: e.AADObjectID, UPN: e.UPN,
 		Installed: e.Conversation.ConversationID != "", Blocked: e.Blocked, Reason: e.BlockedReason}
 }
 
@@ -218,17 +219,32 @@ func (a *App) adminAddEmployee(c echo.Context) error {
 	var in struct {
 		AADObjectID string `json:"aad_object_id"`
 		Name        string `json:"name"`
+		// UPN is the directory's userPrincipalName, which the archive
+		// addresses the employee by until their own sign-in says otherwise.
+		UPN string `json:"upn"`
 	}
-	const usage = `{"aad_object_id": "…", "name": "…"}`
+	const usage = `{"aad_object_id": "…", "name": "…", "upn": "…"}`
 	if err := bindJSON(c, &in, usage); err != nil {
 		return bodyDone(err)
 	}
 	if strings.TrimSpace(in.AADObjectID) == "" || strings.TrimSpace(in.Name) == "" {
 		return jsonError(c, http.StatusBadRequest, "the body must be JSON: "+usage)
 	}
-	e, err := a.b.AddEmployee(adminContext(c), a.cfg.TenantID, in.AADObjectID, in.Name)
+	if in.UPN != "" {
+		if err := bridge.CheckUPN(in.UPN); err != nil {
+			return jsonError(c, http.StatusBadRequest, "upn: "+err.Error())
+		}
+	}
+	ctx := adminContext(c)
+	e, err := a.b.AddEmployee(ctx, a.cfg.TenantID, in.AADObjectID, in.Name)
 	if err != nil {
 		return a.fail(c, err)
+	}
+	if in.UPN != "" && in.UPN != e.UPN {
+		if err := a.b.LearnUPN(ctx, e.ID, in.UPN); err != nil {
+			return a.fail(c, err)
+		}
+		e.UPN = in.UPN
 	}
 	a.log.Info("tab admin: employee added", "employee", e.ID, "by", principalOf(c).Identity.ObjectID)
 	return c.JSON(http.StatusCreated, toEmployeeJSON(e))
@@ -316,5 +332,5 @@ func (a *App) actOnJob(c echo.Context, done string, act func(JobAdmin, int64) er
 // compliance archive records who made the change.
 func adminContext(c echo.Context) context.Context {
 	id := principalOf(c).Identity
-	return bridge.WithAdmin(c.Request().Context(), archive.Party{Role: archive.RoleAdmin, ID: id.ObjectID, Name: id.Name})
+	return bridge.WithAdmin(c.Request().Context(), archive.Party{Role: archive.RoleAdmin, ID: id.ObjectID, Name: id.Name, Address: id.UPN})
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/multiline/multiline/archive"
 	"github.com/multiline/multiline/bridge"
 )
 
@@ -31,6 +32,14 @@ type Config struct {
 	Review ReviewDesk
 	// Audit, when set, shows admins the audit log of policy decisions.
 	Audit AuditLog
+	// Archive, when set, lets admins export the compliance archive from the
+	// admin page; ArchiveLabels gives the EML headers' channel, corp and
+	// Message-ID domain, as `multiline archive export` does.
+	Archive       ArchiveStore
+	ArchiveLabels archive.ExportOptions
+	// Journal shows admins how SMTP journaling fares; when nil, Bridge is used
+	// if it implements JournalMonitor (as *bridge.Service does).
+	Journal JournalMonitor
 	// Auth validates the Teams SSO token. When nil and AppID and TenantID are set, an
 	// EntraAuthenticator is used with OpenIDMetadataURL; when nil otherwise, only
 	// the dev sign-in works.
@@ -84,7 +93,9 @@ type App struct {
 	auth   Authenticator
 	check  SendChecker // nil: uploads are checked by Send alone
 	review ReviewDesk  // nil: no review API (503)
-	admins map[string]bool
+	// journal is Config.Journal or Bridge's (nil: no journaling status, 501).
+	journal JournalMonitor
+	admins  map[string]bool
 	// reviewers are Config.ComplianceReviewers, lowercased like admins.
 	reviewers    map[string]bool
 	publicOrigin string
@@ -134,6 +145,9 @@ func New(cfg Config) *App {
 	a.roles = map[string]bool{}
 	if a.review = cfg.Review; a.review == nil {
 		a.review, _ = cfg.Bridge.(ReviewDesk)
+	}
+	if a.journal = cfg.Journal; a.journal == nil {
+		a.journal, _ = cfg.Bridge.(JournalMonitor)
 	}
 	if a.auth == nil && cfg.AppID != "" && cfg.TenantID != "" {
 		ea, err := NewEntraAuthenticator(EntraConfig{TenantID: cfg.TenantID, AppID: cfg.AppID, Now: cfg.Now,
@@ -220,6 +234,8 @@ func (a *App) Routes(e *echo.Echo) {
 	adm.POST("/lexicon/test", a.adminTestLexicon)
 	adm.DELETE("/lexicon/:name", a.adminRemoveLexicon)
 	adm.GET("/audit", a.adminAudit)
+	adm.GET("/archive/export", a.adminExport)
+	adm.GET("/archive/journal", a.adminJournal)
 
 	a.reviewRoutes(api, small)
 }

@@ -1,6 +1,7 @@
 package teamsapp
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -74,6 +75,7 @@ func (a *App) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 				return a.fail(c, err)
 			default:
 				p.Employee, p.Known = emp, true
+				a.learnUPN(ctx, &p.Employee, id.UPN)
 			}
 		} else if a.cfg.Dev {
 			emp, ok := a.devSession(c)
@@ -103,6 +105,20 @@ func (a *App) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(principalKey, p)
 		return next(c)
 	}
+}
+
+// learnUPN keeps the employee's user principal name as their token names it
+// (a renamed account included). The request goes on if it cannot be stored:
+// the archive falls back to the address it had, and the next sign-in tries again.
+func (a *App) learnUPN(ctx context.Context, e *bridge.Employee, upn string) {
+	if upn == "" || upn == e.UPN {
+		return
+	}
+	if err := a.b.LearnUPN(ctx, e.ID, upn); err != nil {
+		a.log.Warn("tab sign-in: the token's user principal name was not stored", "employee", e.ID, "err", err)
+		return
+	}
+	e.UPN = upn
 }
 
 // named reports whether the identity's Entra object id is in ids (a configured list).

@@ -104,6 +104,10 @@ type ssoClaims struct {
 	ObjectID string   `json:"oid"`
 	Name     string   `json:"name"`
 	Roles    []string `json:"roles"`
+	// UPN is in v1 tokens; v2 tokens carry preferred_username, which for a
+	// work account is the same user principal name.
+	UPN               string `json:"upn"`
+	PreferredUsername string `json:"preferred_username"`
 }
 
 // Authenticate implements Authenticator.
@@ -134,7 +138,11 @@ func (a *EntraAuthenticator) Authenticate(ctx context.Context, token string) (Id
 	if c.ObjectID == "" {
 		return Identity{}, fmt.Errorf("%w: no oid claim", ErrInvalidToken)
 	}
-	return Identity{TenantID: c.TenantID, ObjectID: c.ObjectID, Name: c.Name, Roles: c.Roles}, nil
+	upn := c.UPN
+	if upn == "" {
+		upn = c.PreferredUsername
+	}
+	return Identity{TenantID: c.TenantID, ObjectID: c.ObjectID, Name: c.Name, Roles: c.Roles, UPN: upn}, nil
 }
 
 // audienceOK accepts the app id itself (v2 tokens) and the application ID URI

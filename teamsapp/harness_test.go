@@ -97,7 +97,7 @@ func newFixtureRoutes(t *testing.T, dev bool, change func(*Config), routes func(
 		{ID: 2, AuditRecord: bridge.AuditRecord{Thread: "t2", At: clock.Now(), Event: "EmployeeSend",
 			Detail: []byte(`{}`), Actions: []byte(`[{"type":"RecordMessage","data":{}}]`)}},
 	}}
-	cfg := Config{Bridge: b, Media: media, Jobs: jobs, Audit: audit, Auth: auth, AppID: "app", TenantID: testTenant, Admins: []string{"oid-alice"},
+	cfg := Config{Bridge: b, Media: media, Jobs: jobs, Audit: audit, Journal: journalStub{}, Auth: auth, AppID: "app", TenantID: testTenant, Admins: []string{"oid-alice"},
 		Dev: dev, PollInterval: 20 * time.Millisecond, Heartbeat: 50 * time.Millisecond, Now: clock.Now,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if change != nil {

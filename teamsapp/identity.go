@@ -10,6 +10,9 @@ type Identity struct {
 	TenantID string // tid
 	ObjectID string // oid: the Entra object id of the user
 	Name     string // name, for logs and the admin page
+	// UPN is the user principal name (the upn claim of v1 tokens,
+	// preferred_username of v2 ones): the archive addresses employees by it.
+	UPN string
 	// Roles are the app roles assigned to the user (the token's roles claim):
 	// RoleAdmin and RoleComplianceReview grant what the object id lists grant.
 	Roles []string

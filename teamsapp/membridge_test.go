@@ -438,6 +438,22 @@ func (m *memBridge) AddEmployee(_ context.Context, tenantID, oid, name string) (
 	return m.addEmployee("e-"+oid, name, oid, true), nil
 }
 
+// LearnUPN checks the UPN as the bridge does and stores it.
+func (m *memBridge) LearnUPN(_ context.Context, id bridge.EmployeeID, upn string) error {
+	if err := bridge.CheckUPN(upn); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range m.employees {
+		if m.employees[i].ID == id {
+			m.employees[i].UPN = upn
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s", bridge.ErrUnknownEmployee, id)
+}
+
 // Inbox: read marks, previews, search and participants, as the bridge should
 // offer them (see Inbox in ports.go).
 

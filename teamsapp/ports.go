@@ -42,6 +42,9 @@ type Bridge interface {
 	SetEmployeeEnabled(ctx context.Context, id bridge.EmployeeID, enabled bool) error
 	// AddEmployee adds and enables a person (the dev sign-in's local employees).
 	AddEmployee(ctx context.Context, tenantID, aadObjectID, name string) (bridge.Employee, error)
+	// LearnUPN records an employee's user principal name when it changed; a
+	// value that is not an address wraps bridge.ErrInvalidUPN.
+	LearnUPN(ctx context.Context, id bridge.EmployeeID, upn string) error
 }
 
 // MediaStore keeps media files (implemented by the storage package).
@@ -100,6 +103,8 @@ type DirectoryUser struct {
 	AADObjectID string `json:"aad_object_id"`
 	Name        string `json:"name"`
 	Mail        string `json:"mail,omitempty"`
+	// UPN is the user principal name, which the archive addresses them by.
+	UPN string `json:"upn,omitempty"`
 }
 
 // Inbox is what the tab's inbox needs from the bridge beyond Bridge: read marks

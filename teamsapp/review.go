@@ -137,7 +137,7 @@ func (a *App) reviewMark(c echo.Context) error {
 		return bodyDone(err)
 	}
 	p := principalOf(c)
-	who := archive.Party{Role: archive.RoleReviewer, ID: p.Identity.ObjectID, Name: p.Identity.Name}
+	who := archive.Party{Role: archive.RoleReviewer, ID: p.Identity.ObjectID, Name: p.Identity.Name, Address: p.Identity.UPN}
 	if who.Name == "" {
 		who.Name = p.Employee.Name
 	}

@@ -47,13 +47,17 @@ func archiveCmd() *cobra.Command {
 		},
 	})
 
-	var format, day, from, to, out string
+	var format, day, from, to, thread, out string
 	export := &cobra.Command{
 		Use:   "export",
-		Short: "Export the days from --from to --to (or one --day), UTC, as EML (one file per conversation per day) or JSON Lines (every event)",
+		Short: "Export the days from --from to --to (or one --day, or one --thread), UTC, as EML (one file per conversation per day) or JSON Lines (every event)",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			o, err := exportOptions(day, from, to)
+			f, err := archive.ParseFormat(format)
+			if err != nil {
+				return err
+			}
+			o, err := exportOptions(day, from, to, thread)
 			if err != nil {
 				return err
 			}
@@ -62,40 +66,41 @@ func archiveCmd() *cobra.Command {
 				return err
 			}
 			defer db.Close()
+			if err := o.Resolve(c.Context(), db); err != nil {
+				return err
+			}
 			w := c.OutOrStdout()
-			switch format {
-			case "eml":
+			if f == archive.FormatEML {
 				files, err := archive.ExportEML(c.Context(), db, db, out, o)
 				for _, f := range files {
 					fmt.Fprintln(w, f)
 				}
 				return err
-			case "jsonl":
-				if err := os.MkdirAll(out, 0o750); err != nil {
-					return err
-				}
-				path := filepath.Join(out, fmt.Sprintf("archive_%s_%s.jsonl", o.From.Format(archive.DayLayout), o.To.Format(archive.DayLayout)))
-				f, err := os.Create(path)
-				if err != nil {
-					return err
-				}
-				n, err := archive.ExportJSONL(c.Context(), db, f, o)
-				if cerr := f.Close(); err == nil {
-					err = cerr
-				}
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(w, "%s\n%d events\n", path, n)
-				return nil
 			}
-			return fmt.Errorf("--format must be eml or jsonl, not %q", format)
+			if err := os.MkdirAll(out, 0o750); err != nil {
+				return err
+			}
+			path := filepath.Join(out, o.FileName(f))
+			file, err := os.Create(path)
+			if err != nil {
+				return err
+			}
+			n, err := archive.ExportJSONL(c.Context(), db, file, o)
+			if cerr := file.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "%s\n%d events\n", path, n)
+			return nil
 		},
 	}
 	export.Flags().StringVar(&format, "format", "eml", "eml or jsonl")
 	export.Flags().StringVar(&day, "day", "", "one UTC day, YYYY-MM-DD (instead of --from and --to)")
 	export.Flags().StringVar(&from, "from", "", "first UTC day, YYYY-MM-DD")
 	export.Flags().StringVar(&to, "to", "", "last UTC day, YYYY-MM-DD (included; default --from)")
+	export.Flags().StringVar(&thread, "thread", "", "one thread only: all its days, or those of --from/--to or --day")
 	export.Flags().StringVar(&out, "out", ".", "folder to write into")
 	cmd.AddCommand(export)
 
@@ -157,31 +162,25 @@ func archiveCmd() *cobra.Command {
 	return cmd
 }
 
-// exportOptions reads the days and the deployment's WeChat settings (the same
-// variables serve reads) for the EML headers.
-func exportOptions(day, from, to string) (archive.ExportOptions, error) {
+// exportOptions reads the days (or the thread) and the deployment's WeChat
+// settings (the same variables serve reads) for the EML headers.
+func exportOptions(day, from, to, thread string) (archive.ExportOptions, error) {
+	o := archive.ForDeployment(os.Getenv("WECHAT_MODE"), os.Getenv("WECOM_CORP_ID"))
+	if thread != "" {
+		o.Company, o.Thread = "default", thread
+	}
 	if day != "" {
 		if from != "" || to != "" {
-			return archive.ExportOptions{}, fmt.Errorf("give --day or --from/--to, not both")
+			return o, fmt.Errorf("give --day or --from/--to, not both")
 		}
 		from, to = day, day
 	}
-	if to == "" {
-		to = from
+	if from == "" && to == "" && thread != "" {
+		return o, nil // the thread's days (Resolve)
 	}
-	var o archive.ExportOptions
 	var err error
-	if o.From, err = time.Parse(archive.DayLayout, from); err != nil {
-		return o, fmt.Errorf("--from/--day: want YYYY-MM-DD: %w", err)
-	}
-	if o.To, err = time.Parse(archive.DayLayout, to); err != nil {
-		return o, fmt.Errorf("--to: want YYYY-MM-DD: %w", err)
-	}
-	o.Channel = archive.ChannelWeComKF
-	if strings.TrimSpace(os.Getenv("WECHAT_MODE")) == string(archive.ChannelOfficialAccount) {
-		o.Channel = archive.ChannelOfficialAccount
-	} else {
-		o.Corp = os.Getenv("WECOM_CORP_ID")
+	if o.From, o.To, err = archive.ParseDays(from, to); err != nil {
+		return o, fmt.Errorf("--from/--to/--day: %w", err)
 	}
 	return o, nil
 }
@@ -197,9 +196,5 @@ func newJournal(db *storage.DB, smtpURL, to, publicURL, mode, corp string) (*jou
 	if err != nil {
 		return nil, err
 	}
-	o := archive.ExportOptions{Channel: archive.ChannelWeComKF, Corp: corp}
-	if mode == string(archive.ChannelOfficialAccount) {
-		o = archive.ExportOptions{Channel: archive.ChannelOfficialAccount}
-	}
-	return journal.New(db, m, o), nil
+	return journal.New(db, m, archive.ForDeployment(mode, corp)), nil
 }

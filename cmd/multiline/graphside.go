@@ -47,7 +47,7 @@ func (g *graphSide) FindUsers(ctx context.Context, query string, limit int) ([]t
 	}
 	out := make([]teamsapp.DirectoryUser, len(users))
 	for i, u := range users {
-		out[i] = teamsapp.DirectoryUser{AADObjectID: u.ID, Name: u.DisplayName, Mail: u.Mail}
+		out[i] = teamsapp.DirectoryUser{AADObjectID: u.ID, Name: u.DisplayName, Mail: u.Mail, UPN: u.UserPrincipalName}
 	}
 	return out, nil
 }

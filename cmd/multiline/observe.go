@@ -213,6 +213,7 @@ func (s stateSource) Snapshot(ctx context.Context) (metrics.State, error) {
 func (a *application) stateCollector() prometheus.Collector {
 	kinds := slices.Sorted(maps.Keys(a.svc.Handlers()))
 	metrics.KnownJobKinds(kinds...)
+	metrics.JournalKind(bridge.JobJournal)
 	return metrics.NewStateCollector(stateSource{db: a.db, now: a.now}, metrics.StateOptions{
 		Kinds:    kinds,
 		Outcomes: policyOutcomes,

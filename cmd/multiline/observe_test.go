@@ -152,7 +152,9 @@ func TestServeRunsMetricsOnItsOwnListener(t *testing.T) {
 		t.Fatalf("metrics listener /metrics: %d %s", st, body)
 	}
 	for _, want := range []string{"multiline_state_up 1", `multiline_job_queue_depth{kind="wechat.send",state="due"}`,
-		`multiline_policy_outcomes{outcome="blocked",reason=""} 0`, "go_goroutines", "process_cpu_seconds_total"} {
+		`multiline_policy_outcomes{outcome="blocked",reason=""} 0`, "go_goroutines", "process_cpu_seconds_total",
+		`multiline_archive_journal_deliveries_total{outcome="retried"} 0`, "multiline_archive_journal_pending 0",
+		"multiline_archive_journal_oldest_pending_seconds 0"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}

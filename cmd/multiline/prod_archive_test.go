@@ -7,10 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/multiline/multiline/internal/emltest"
 	_ "github.com/multiline/multiline/storage" // the SQLite and PostgreSQL drivers
 	"github.com/multiline/multiline/storage/pgtest"
 )
@@ -43,6 +45,9 @@ func TestProductionArchive(t *testing.T) {
 			consumer := "wmArchive" + randHex(6)
 			question := "Can I move my savings? " + randHex(3)
 			answer := "Yes, let me explain. " + randHex(3)
+			// Ann opens the tab: its SSO token names her UPN, which the
+			// archive then addresses her by.
+			w.apiJSON(w.sso(ann), "GET", "/api/v1/me", nil, 200, nil)
 			w.consumerSends(consumer, question)
 			w.waitChat(ann, prodSoon, question)
 			w.say(ann, answer)
@@ -70,6 +75,9 @@ func TestProductionArchive(t *testing.T) {
 					t.Errorf("EML lacks %q:\n%s", want, eml)
 				}
 			}
+			if from, to := emltest.Emails(t, eml, "From"), emltest.Emails(t, eml, "To"); !slices.Equal(from, []string{"wechat-" + consumer + "@wechat.invalid"}) || !slices.Equal(to, []string{ann.upn}) {
+				t.Errorf("EML From %q To %q, want the consumer and %s (the UPN of Ann's token)", from, to, ann.upn)
+			}
 			w.mustCLI("archive", "export", "--format", "jsonl", "--from", day, "--to", day, "--out", dir)
 			jsonl, err := os.ReadFile(filepath.Join(dir, "archive_"+day+"_"+day+".jsonl"))
 			if err != nil {
@@ -79,6 +87,17 @@ func TestProductionArchive(t *testing.T) {
 				if !strings.Contains(string(jsonl), want) {
 					t.Errorf("JSON Lines lack %s:\n%s", want, jsonl)
 				}
+			}
+			// One thread alone, all its days, as the admin page asks for it.
+			thread := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(emls[0]), day+"_default_"), ".eml")
+			one := t.TempDir()
+			out = w.mustCLI("archive", "export", "--format", "jsonl", "--thread", thread, "--out", one)
+			got, err := os.ReadFile(filepath.Join(one, "archive_"+day+"_"+day+"_"+thread+".jsonl"))
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			if lines := strings.Split(strings.TrimSpace(string(got)), "\n"); len(lines) < 4 || strings.Count(string(got), `"thread":"`+thread+`"`) != len(lines) {
+				t.Errorf("the thread's export holds other chains:\n%s", got)
 			}
 
 			// Tamper: change what the employee wrote, as a DBA could.

@@ -516,6 +516,7 @@ func waitShow(t *testing.T, timeout time.Duration, what string, cond func() bool
 type prodEmployee struct {
 	key, name, teamsID, conv, oid string
 	id                            string // the service's employee id
+	upn                           string // what their SSO token names them (preferred_username)
 }
 
 func (w *prodWorld) serviceURL() string { return w.connSrv.URL + "/" }
@@ -600,7 +601,8 @@ func (w *prodWorld) employeeIDs() []string {
 // (Teams names them on that message, which is how the service learns their name).
 func (w *prodWorld) install(key, name string, enable bool) *prodEmployee {
 	w.t.Helper()
-	e := &prodEmployee{key: key, name: name, teamsID: "29:1" + randHex(20), conv: "a:1" + randHex(24), oid: randGUID()}
+	e := &prodEmployee{key: key, name: name, teamsID: "29:1" + randHex(20), conv: "a:1" + randHex(24), oid: randGUID(),
+		upn: key + "@contoso.example"}
 	w.conn.AddConversation(e.conv, w.run.tenant, e.teamsID)
 	before := w.employeeIDs()
 	if st, b := w.postActivity(w.activity(e, "installationUpdate", map[string]any{"action": "add"})); st/100 != 2 {
@@ -694,7 +696,7 @@ func (w *prodWorld) whoSees(text string) *prodEmployee {
 
 // sso is the SSO token Teams gives the tab for e.
 func (w *prodWorld) sso(e *prodEmployee) string {
-	return w.run.tab.SSOToken(w.run.appID, prodfakes.SSOUser{ObjectID: e.oid, Name: e.name})
+	return w.run.tab.SSOToken(w.run.appID, prodfakes.SSOUser{ObjectID: e.oid, Name: e.name, UPN: e.upn})
 }
 
 // api calls the tab's API with a bearer token; body is JSON-encoded unless it is

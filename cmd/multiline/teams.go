@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/multiline/multiline/archive"
 	"github.com/multiline/multiline/bot"
 	"github.com/multiline/multiline/bot/auth"
 	"github.com/multiline/multiline/bot/cards"
@@ -90,6 +91,7 @@ func (a *application) wireTab(b *bot.Bot) (bridge.TeamsSender, error) {
 	}
 	tc := teamsapp.Config{
 		Bridge: a.svc, Media: a.db, Jobs: tabJobs{a.db}, Changes: a.db, Audit: a.db, AppID: cfg.AppID, TenantID: cfg.AppTenantID,
+		Archive: a.db, ArchiveLabels: archive.ForDeployment(cfg.WeChatMode, cfg.WeComCorpID),
 		OpenIDMetadataURL: cfg.TabOpenIDMetadataURL, PublicURL: cfg.PublicURL,
 		Admins: cfg.Admins, ComplianceReviewers: cfg.ComplianceReviewers,
 		Dev: cfg.Dev, SigningKey: signingKey(cfg), Log: a.log, Now: a.now,

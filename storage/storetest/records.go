@@ -82,6 +82,7 @@ func runRecords(t *testing.T, f Factory) {
 		a, b, c := employeeOf("c1", "e1", "Bob"), employeeOf("c1", "e2", "Alice"), employeeOf("c1", "e3", "Carol")
 		c.Enabled = false
 		b.ContactScene, b.ContactLink = "scene-b", "https://work.weixin.qq.com/kf/b"
+		b.UPN = "alice@c1.example"
 		a.Blocked, a.BlockedReason = true, "BotDisabledByAdmin"
 		tx(t, s, func(ctx context.Context, tx bridge.Tx) error {
 			for _, e := range []bridge.Employee{a, b, c} {

@@ -11,8 +11,8 @@
 // What needs the bridge (see teamsapp/ports.go, Inbox) is checked when the
 // server offers it and otherwise reported as PENDING, so the suite stays green
 // while the bridge catches up; TAB_E2E_STRICT=1 makes those failures.
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, createWriteStream } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from "node:fs";
 import { createRequire } from "node:module";
 import net from "node:net";
 import os from "node:os";
@@ -46,11 +46,40 @@ function freePort() {
   });
 }
 
+// ---- the archive's journaling mailbox ----
+// A real SMTP server (npm smtp-server, AUTH required) that refuses every
+// message with 451 until the journaling step lets them in.
+const { SMTPServer } = require("smtp-server");
+const smtpPass = "pw-" + Math.random().toString(36).slice(2, 10);
+const journaled = [];
+let smtpRefuses = true;
+const smtp = new SMTPServer({
+  disabledCommands: ["STARTTLS"],
+  allowInsecureAuth: true,
+  authMethods: ["PLAIN"],
+  logger: false,
+  onAuth: (a, _s, cb) => (a.username === "archiver" && a.password === smtpPass ? cb(null, { user: "archiver" }) : cb(new Error("Invalid username or password"))),
+  onData(stream, _s, cb) {
+    const chunks = [];
+    stream.on("data", (c) => chunks.push(c));
+    stream.on("end", () => {
+      if (smtpRefuses) return cb(Object.assign(new Error("Try again later"), { responseCode: 451 }));
+      journaled.push(/^Message-ID:\s*(<[^>]+>)/im.exec(Buffer.concat(chunks).toString("utf8"))?.[1] || "");
+      cb();
+    });
+  },
+});
+const smtpPort = await new Promise((res) => smtp.listen(0, "127.0.0.1", () => res(smtp.server.address().port)));
+
 // ---- the service ----
 const work = mkdtempSync(path.join(os.tmpdir(), "multiline-tab-e2e-"));
 const port = await freePort();
+const metricsPort = await freePort();
 const base = `http://127.0.0.1:${port}`;
-const env = { ...process.env, MULTILINE_ADDR: `127.0.0.1:${port}`, MULTILINE_DATABASE_URL: `sqlite:${work}/multiline.db` };
+const env = {
+  ...process.env, MULTILINE_ADDR: `127.0.0.1:${port}`, MULTILINE_DATABASE_URL: `sqlite:${work}/multiline.db`, MULTILINE_METRICS_ADDR: `127.0.0.1:${metricsPort}`,
+  MULTILINE_ARCHIVE_SMTP_URL: `smtp://archiver:${smtpPass}@127.0.0.1:${smtpPort}`, MULTILINE_ARCHIVE_JOURNAL_TO: "journal@archive.example",
+};
 for (const k of ["WECOM_API_BASE", "WECHAT_API_BASE", "MULTILINE_PUBLIC_URL", "WECHAT_MODE"]) delete env[k];
 const serviceLog = createWriteStream(path.join(out, "service.log"));
 const service = spawn(bin, ["serve", "--dev"], { env, stdio: ["ignore", "pipe", "pipe"] });
@@ -832,6 +861,104 @@ try {
     await p.close();
   });
 
+  await step("admin page: the archive exported, days as a zip of EML and one conversation as JSON Lines; a backwards range refused", async () => {
+    const p = await ctx.newPage();
+    p.__expectErrors = true;
+    await p.goto(base + "/tab/admin.html");
+    await p.locator("#export-section").waitFor();
+    // The simulator's clock ran two days ahead: the range covers it.
+    const day = (d) => new Date(Date.now() + d * 86400000).toISOString().slice(0, 10);
+    await p.fill("#ex-from", day(-1));
+    await p.fill("#ex-to", day(7));
+    const save = async () => {
+      const [dl] = await Promise.all([p.waitForEvent("download"), p.click("[data-testid=export]")]);
+      const file = path.join(work, dl.suggestedFilename());
+      await dl.saveAs(file);
+      await p.locator("#export-done", { hasText: dl.suggestedFilename() }).waitFor();
+      return file;
+    };
+    const zip = await save();
+    if (!/^archive_\d{4}-\d\d-\d\d_\d{4}-\d\d-\d\d\.zip$/.test(path.basename(zip))) throw new Error("zip named " + path.basename(zip));
+    // Python reads the zip and each message in it (the email package, default policy).
+    const py = spawnSync("python3", ["-c", `
+import email, email.policy, json, sys, zipfile
+out = []
+with zipfile.ZipFile(sys.argv[1]) as z:
+    for n in z.namelist():
+        m = email.message_from_bytes(z.read(n), policy=email.policy.default)
+        out.append({"name": n, "id": m["Message-ID"], "from": str(m["From"]), "text": m.get_body(preferencelist=("plain",)).get_content()})
+print(json.dumps(out))`, zip], { encoding: "utf8" });
+    if (py.status !== 0) throw new Error("python could not read the export: " + py.stderr);
+    const emls = JSON.parse(py.stdout);
+    const movie = emls.find((m) => m.text.includes("Joe, what's a nice movie I can go watch and relax"));
+    if (!movie || !/^<ml\.\d{8}\./.test(movie.id) || !movie.from.includes("@wechat.invalid") || !movie.name.endsWith(".eml")) throw new Error("the zip's messages: " + JSON.stringify(emls.map((m) => [m.name, m.id, m.from])));
+    figures.exportedEML = emls.length;
+
+    await p.locator("#ex-what input[value=thread]").check();
+    await p.fill("#ex-thread", t1);
+    await p.locator("#ex-format input[value=jsonl]").check();
+    const jsonl = await save();
+    const events = readFileSync(jsonl, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    if (!events.length || events.some((e) => e.thread !== t1)) throw new Error("the conversation's JSON Lines hold other threads");
+    if (!events.some((e) => e.kind === "message.in" && e.body?.text?.includes("nice movie"))) throw new Error("the JSON Lines lack the consumer's message");
+    await axe(p, "admin, export");
+    await p.locator("#export-section").screenshot({ path: path.join(out, "admin-export.png") });
+
+    await p.locator("#ex-what input[value=days]").check();
+    await p.fill("#ex-from", day(1));
+    await p.fill("#ex-to", day(0));
+    await p.click("[data-testid=export]");
+    await p.locator("[data-testid=banner]", { hasText: "is before from" }).waitFor();
+    await p.close();
+  });
+
+  await step("admin page: journaling's status, a refused delivery being retried (its error without the password), then delivered", async () => {
+    const p = await ctx.newPage();
+    await p.goto(base + "/tab/admin.html");
+    const card = p.locator("#journal-section");
+    await card.locator("#journal-target[data-enabled=true]", { hasText: "journal@archive.example" }).waitFor();
+    // The days the simulator's clock closed were handed to journaling, and the mailbox refuses them.
+    const refresh = async (what, ok) => {
+      for (let i = 0; i < 100 && !(await ok()); i++) {
+        await p.click("#journal-refresh");
+        await p.waitForTimeout(200);
+      }
+      if (!(await ok())) throw new Error("journaling never showed " + what + ": " + (await card.textContent()));
+    };
+    const count = async (id) => Number(await card.locator(`[data-testid=${id}]`).getAttribute("data-count"));
+    await refresh("a failure", async () => (await count("journal-failing")) > 0 && (await card.locator("[data-testid=journal-error]").count()) > 0);
+    const text = await card.textContent();
+    if (!(await card.locator("[data-testid=journal-error]").textContent()).includes("451")) throw new Error("the last error: " + text);
+    if (text.includes(smtpPass) || text.includes("archiver:")) throw new Error("the card shows the SMTP credentials: " + text);
+    if ((await count("journal-pending")) < 1) throw new Error("nothing pending while deliveries fail: " + text);
+    await card.locator("[data-testid=journal-last-success]", { hasText: "none yet" }).waitFor();
+    await axe(p, "admin, journaling failing");
+    await card.screenshot({ path: path.join(out, "admin-journal-failing.png") });
+
+    // The mailbox takes messages again; the retry's backoff passes on the simulator's clock.
+    smtpRefuses = false;
+    await advance(dev, "1h");
+    await refresh("the deliveries", async () => (await count("journal-pending")) === 0 && (await count("journal-failing")) === 0);
+    if (/none yet/.test(await card.locator("[data-testid=journal-last-success]").textContent())) throw new Error("no last success: " + (await card.textContent()));
+    if ((await card.locator("[data-testid=journal-error]").count()) !== 0) throw new Error("an error is shown after the deliveries");
+    if (!journaled.length || journaled.some((id) => !/^<ml\.\d{8}\./.test(id))) throw new Error("the mailbox got " + JSON.stringify(journaled));
+    figures.journaled = journaled.length;
+    // /metrics counted the refusals as retried deliveries, then the deliveries, and nothing waits.
+    // The stored state is read at most every 5 s: a scrape may show the moment before.
+    let prom = "";
+    const value = (series) => Number(new RegExp("^" + series.replace(/[{}"]/g, "\\$&") + " (\\S+)$", "m").exec(prom)?.[1]);
+    for (let i = 0; i < 50 && value("multiline_archive_journal_pending") !== 0; i++) {
+      if (i) await p.waitForTimeout(200);
+      prom = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    }
+    const retried = value('multiline_archive_journal_deliveries_total{outcome="retried"}');
+    const sent = value('multiline_archive_journal_deliveries_total{outcome="sent"}');
+    if (!(retried > 0) || !(sent >= journaled.length) || value("multiline_archive_journal_pending") !== 0) throw new Error(`/metrics: retried ${retried}, sent ${sent}, pending ${value("multiline_archive_journal_pending")}`);
+    figures.journalRetries = retried;
+    await card.screenshot({ path: path.join(out, "admin-journal-ok.png") });
+    await p.close();
+  });
+
   await step("the consumer page, phone-sized", async () => {
     await emiliano.use();
     await shot(dev, "dev-wechat-390");
@@ -849,6 +976,7 @@ try {
   await browser.close().catch(() => {});
   service.kill("SIGTERM");
   await new Promise((r) => (serviceExit !== null ? r() : service.on("exit", r)));
+  await new Promise((r) => smtp.close(r));
   rmSync(work, { recursive: true, force: true });
 }
 

@@ -22,11 +22,15 @@ import { useEffect, useState, type FormEvent } from "react";
 import { api, ApiError, signIn } from "./api";
 import { LexiconSection } from "./LexiconSection";
 import { AuditSection } from "./AuditSection";
+import { ExportSection } from "./ExportSection";
+import { JournalSection } from "./JournalSection";
 import { StaffPage } from "./StaffPage";
 
 // The admin page: company policy, languages and notice texts, which employees may
-// use WeChat, the lexicon rules (LexiconSection), and the jobs that failed for good. English only, as before: admins
-// configure texts in both languages here.
+// use WeChat, the lexicon rules (LexiconSection), the jobs that failed for good, the
+// audit log (AuditSection), and the archive's journaling (JournalSection) and export
+// (ExportSection). English, as before: admins configure texts in both languages here;
+// the journaling and export sections take their strings from i18n.ts.
 
 interface Policy {
   sends_per_window: number;
@@ -73,6 +77,7 @@ interface Person {
   aad_object_id: string;
   name: string;
   mail?: string;
+  upn?: string;
 }
 
 export const FIELDS: [keyof Policy, string][] = [
@@ -190,7 +195,7 @@ export function Admin() {
   };
   const addPerson = async (p: Person) => {
     try {
-      await api("POST", "/admin/employees", { aad_object_id: p.aad_object_id, name: p.name });
+      await api("POST", "/admin/employees", { aad_object_id: p.aad_object_id, name: p.name, upn: p.upn });
       setPeople([]);
       await loadEmployees();
     } catch (err) {
@@ -380,6 +385,8 @@ export function Admin() {
           )}
         </section>
         {settings ? <AuditSection /> : null}
+        {settings ? <JournalSection /> : null}
+        {settings ? <ExportSection onError={setBanner} /> : null}
     </StaffPage>
   );
 }

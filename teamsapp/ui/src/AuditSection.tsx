@@ -1,6 +1,5 @@
 import { Body1, Button, makeStyles, Spinner, Subtitle1, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, tokens } from "@fluentui/react-components";
-import { useEffect, useState } from "react";
-import { api, ApiError } from "./api";
+import { useGet } from "./hooks";
 
 // The admin page's audit section: the most recent policy decisions (what the
 // thread policy did with each event), as `multiline audit` prints them in full.
@@ -30,19 +29,7 @@ const useStyles = makeStyles({
 
 export function AuditSection() {
   const s = useStyles();
-  const [entries, setEntries] = useState<AuditEntry[] | null>(null);
-  const [off, setOff] = useState("");
-  const load = async () => {
-    try {
-      setEntries(await api<AuditEntry[]>("GET", "/admin/audit?limit=50"));
-      setOff("");
-    } catch (e) {
-      setOff(e instanceof ApiError ? e.message : String(e));
-    }
-  };
-  useEffect(() => {
-    load();
-  }, []);
+  const { data: entries, off, reload: load } = useGet<AuditEntry[]>("/admin/audit?limit=50");
   return (
     <section className={s.card} id="audit-section" aria-labelledby="audit-h">
       <Subtitle1 as="h2" id="audit-h">

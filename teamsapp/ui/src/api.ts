@@ -167,6 +167,46 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
   return data as T;
 }
 
+/** filenameOf reads the file name of a Content-Disposition header. */
+export function filenameOf(disposition: string | null): string {
+  const m = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition || "");
+  return m ? decodeURIComponent(m[1]) : "";
+}
+
+/** download GETs a file from the API, signed in as api() is, and hands it to
+ * the browser as a download named as the server says; it returns that name and
+ * the size. A refusal throws ApiError with the server's message. */
+export async function download(path: string, retried = false): Promise<{ name: string; size: number }> {
+  const headers: Record<string, string> = {};
+  if (token) headers.Authorization = "Bearer " + token;
+  const res = await fetch("/api/v1" + path, { headers, credentials: "same-origin" });
+  if (res.status === 401 && token && !retried) {
+    token = await teams.token();
+    return download(path, true);
+  }
+  if (!res.ok) {
+    let data: { error?: string; code?: string } | null = null;
+    try {
+      data = await res.json();
+    } catch {
+      /* not JSON */
+    }
+    throw new ApiError(res.status, data?.error || res.statusText, data?.code);
+  }
+  const name = filenameOf(res.headers.get("Content-Disposition")) || "export";
+  const blob = await res.blob();
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  // The browser has taken the file by the time a person could look for it.
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+  return { name, size: blob.size };
+}
+
 const enc = encodeURIComponent;
 
 export const Api = {

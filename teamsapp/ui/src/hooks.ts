@@ -1,4 +1,5 @@
 import { useEffect, useState } from "react";
+import { api, ApiError } from "./api";
 
 /** useMedia follows a media query. */
 export function useMedia(query: string): boolean {
@@ -38,4 +39,24 @@ export function useDebounced<T>(value: T, ms: number): T {
     return () => clearTimeout(id);
   }, [value, ms]);
   return v;
+}
+
+/** useGet loads path from the API once mounted, and again on reload. off is
+ * why it could not (the server's message, say a 501 for what this server
+ * does not offer); data keeps the last answer. */
+export function useGet<T>(path: string): { data: T | null; off: string; reload: () => Promise<void> } {
+  const [data, setData] = useState<T | null>(null);
+  const [off, setOff] = useState("");
+  const reload = async () => {
+    try {
+      setData(await api<T>("GET", path));
+      setOff("");
+    } catch (e) {
+      setOff(e instanceof ApiError ? e.message : String(e));
+    }
+  };
+  useEffect(() => {
+    reload();
+  }, [path]);
+  return { data, off, reload };
 }
