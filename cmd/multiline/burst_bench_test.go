@@ -79,7 +79,8 @@ const (
 	burstBaselineSends = 4               // the baseline's concurrent senders (the runner's default workers)
 )
 
-var burstTokenRE = regexp.MustCompile(`burst-(?:c\d{4}-m\d|late)`)
+// burstTokenRE finds the burst's messages, and BenchmarkTable's steady ones, in what reaches Teams.
+var burstTokenRE = regexp.MustCompile(`burst-(?:c\d{4}-m\d|late)|steady-(?:w\d{2}|\d{5})`)
 
 func burstConsumer(c int) string { return fmt.Sprintf("wmBurst%04d", c) }
 func burstText(c, m int) string {
