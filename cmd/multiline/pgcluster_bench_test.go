@@ -204,7 +204,7 @@ func floorRate(ctx context.Context, db *sql.DB, dialect string, perTx, n int) (f
 		if dialect == "postgres" {
 			return "$" + strconv.Itoa(i)
 		}
-		return "?"
+		return "?" + strconv.Itoa(i) // SQLite's numbered parameter
 	}
 	ddl := []string{
 		"DROP TABLE IF EXISTS floor_messages",

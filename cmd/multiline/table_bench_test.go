@@ -85,6 +85,7 @@ type tableRow struct {
 	cpuSteady, cpuBurst       time.Duration // service + PostgreSQL backends
 	pgSteady, pgBurst         time.Duration // of which PostgreSQL
 	others                    string        // how busy the machine was
+	split                     string        // where the steady latency went
 	hwm                       int64         // the largest replica's VmHWM
 	stmtSteady, stmtBurst     float64       // per message; <0: not measured
 	topSteady, topBurst       []stmtStat
@@ -322,6 +323,7 @@ func runTable(b *testing.B, bin string, cfg tableConfig, cluster *pgCluster) tab
 	cpu0, pg0 := tableCPU(procs, pgName)
 	n := int(tableSteadyFor.Seconds()) * tableSteadyRate
 	sentAt := make([]time.Time, n)
+	msgIDs := make([]string, n)
 	tick := time.NewTicker(time.Second / tableSteadyRate)
 	for i := range n {
 		<-tick.C
@@ -329,9 +331,11 @@ func runTable(b *testing.B, bin string, cfg tableConfig, cluster *pgCluster) tab
 		go func() {
 			defer wg.Done()
 			sentAt[i] = time.Now()
-			if _, err := fake.ConsumerSends(ctx, steadyID(i%tableSteadyConsumers), fmt.Sprintf("steady-%05d: where is my parcel?", i)); err != nil {
+			id, err := fake.ConsumerSends(ctx, steadyID(i%tableSteadyConsumers), fmt.Sprintf("steady-%05d: where is my parcel?", i))
+			if err != nil {
 				fmt.Printf("table/%s: steady message %d: %v\n", cfg.name, i, err)
 			}
+			msgIDs[i] = id
 		}()
 	}
 	tick.Stop()
@@ -361,11 +365,21 @@ func runTable(b *testing.B, bin string, cfg tableConfig, cluster *pgCluster) tab
 		row.stmtSteady, row.topSteady = float64(total)/float64(n), top
 	}
 	seen := teamsRec.snapshot()
-	var lat []time.Duration
+	var lat, toPull, pullToCard []time.Duration
 	for i := range n {
-		if at, ok := seen[token(i)]; ok {
-			lat = append(lat, at.Sub(sentAt[i]))
+		at, ok := seen[token(i)]
+		if !ok {
+			continue
 		}
+		lat = append(lat, at.Sub(sentAt[i]))
+		if pulled, ok := wxRec.pulled(msgIDs[i]); ok {
+			toPull, pullToCard = append(toPull, pulled.Sub(sentAt[i])), append(pullToCard, at.Sub(pulled))
+		}
+	}
+	if len(toPull) > 0 {
+		row.split = fmt.Sprintf("callback to sync_msg returning it p50 %s, p99 %s; from there to the card p50 %s, p99 %s",
+			pct(toPull, 0.5).Round(100*time.Microsecond), pct(toPull, 0.99).Round(100*time.Microsecond),
+			pct(pullToCard, 0.5).Round(100*time.Microsecond), pct(pullToCard, 0.99).Round(100*time.Microsecond))
 	}
 	row.steadySent, row.steadyArrived = n, len(lat)
 	if len(lat) > 0 {
@@ -517,6 +531,9 @@ func printTable(rows []tableRow) {
 			r.cfg.name, r.stored, burstConsumers*burstPerConsumer, r.ingestSpan.Seconds(), r.welcomed, burstConsumers, r.welcomeSpan.Seconds(),
 			r.steadyArrived, r.steadySent, r.steadyTeamsReqs, ratio(float64(r.steadyTeamsReqs), float64(r.steadySent)), r.convs,
 			float64(r.hwm)/(1<<20), float64(r.hwm)/(1<<20)/float64(max(1, r.stored+r.steadySent+tableSteadyConsumers))*1000, r.others)
+		if r.split != "" {
+			pr("  %s steady latency: %s", r.cfg.name, r.split)
+		}
 		for i, s := range r.topSteady {
 			if i == 8 {
 				break
