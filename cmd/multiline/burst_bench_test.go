@@ -429,6 +429,12 @@ func postgresCPU(db string) time.Duration {
 	if db == "" {
 		return 0
 	}
+	return postgresCPUOf(func(cmdline string) bool { return strings.Contains(cmdline, " "+db+" ") })
+}
+
+// postgresCPUOf is the CPU time of the PostgreSQL backends whose command line
+// ("postgres: USER DB HOST(PORT) STATE") matches.
+func postgresCPUOf(match func(cmdline string) bool) time.Duration {
 	ents, _ := os.ReadDir("/proc")
 	var total time.Duration
 	for _, e := range ents {
@@ -436,7 +442,7 @@ func postgresCPU(db string) time.Duration {
 			continue
 		}
 		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err != nil || !strings.HasPrefix(string(cmdline), "postgres: ") || !strings.Contains(string(cmdline), " "+db+" ") {
+		if err != nil || !strings.HasPrefix(string(cmdline), "postgres: ") || !match(string(cmdline)) {
 			continue
 		}
 		if name, d := procCPU(e.Name()); name == "postgres" {

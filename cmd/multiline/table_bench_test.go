@@ -89,7 +89,8 @@ type tableRow struct {
 	hwm                       int64         // the largest replica's VmHWM
 	stmtSteady, stmtBurst     float64       // per message; <0: not measured
 	topSteady, topBurst       []stmtStat
-	throttled                 int
+	throttled                 int // 429s in the whole run
+	throttledSteady           int // of which in the steady phase
 	lost                      int
 	ok                        bool
 }
@@ -161,13 +162,16 @@ func (rr *roundRobin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rr.proxies[(rr.next.Add(1)-1)%uint64(len(rr.proxies))].ServeHTTP(w, r)
 }
 
-// tableCPU is the CPU time so far of the replicas and of the PostgreSQL backends
-// connected to the run's database.
+// tableCPU is the CPU time so far of the replicas and of the service's
+// PostgreSQL backends on the run's database (not the benchmark's own, which
+// counts the stored messages).
 func tableCPU(procs []*burstProc, pgName string) (total, pg time.Duration) {
 	for _, p := range procs {
 		total += p.cpu()
 	}
-	pg = postgresCPU(pgName)
+	if pgName != "" {
+		pg = postgresCPUOf(func(cmdline string) bool { return strings.HasPrefix(cmdline, "postgres: postgres "+pgName+" ") })
+	}
 	return total + pg, pg
 }
 
@@ -319,7 +323,7 @@ func runTable(b *testing.B, bin string, cfg tableConfig, cluster *pgCluster) tab
 			b.Fatal(err)
 		}
 	}
-	reqs0 := len(conn.Requests())
+	reqs0, throttled0 := len(conn.Requests()), conn.Throttled()
 	cpu0, pg0 := tableCPU(procs, pgName)
 	n := int(tableSteadyFor.Seconds()) * tableSteadyRate
 	sentAt := make([]time.Time, n)
@@ -393,6 +397,7 @@ func runTable(b *testing.B, bin string, cfg tableConfig, cluster *pgCluster) tab
 		}
 	}
 	row.convs = len(convs)
+	row.throttledSteady = conn.Throttled() - throttled0
 
 	// The burst: 3,000 messages of 1,000 new consumers waiting, one callback.
 	countStored := func() (int, error) {
@@ -583,7 +588,8 @@ func printTable(rows []tableRow) {
 		if r.lost == 0 && r.throttled == 0 {
 			out = append(out, fmt.Sprintf("%s 0 lost, 0 × 429: met", r.cfg.name))
 		} else {
-			out = append(out, fmt.Sprintf("%s GAP: %d lost (burst messages not stored within the cap, steady cards not in Teams), %d × 429", r.cfg.name, r.lost, r.throttled))
+			out = append(out, fmt.Sprintf("%s %d lost, %d × 429 (%d in the steady phase, %d from the install to the burst's end): GAP %d lost (burst messages not stored within the cap plus steady cards not in Teams), %d × 429",
+				r.cfg.name, r.lost, r.throttled, r.throttledSteady, r.throttled-r.throttledSteady, r.lost, r.throttled))
 		}
 	}
 	if pg1 != nil && pg2 != nil {
