@@ -122,15 +122,18 @@ func burstBuild(b *testing.B) string {
 	return path
 }
 
-func burstCap(b *testing.B) time.Duration {
-	if v := os.Getenv("BURST_CAP"); v != "" {
+func burstCap(b *testing.B) time.Duration { return envDuration(b, "BURST_CAP", 150*time.Second) }
+
+// envDuration is the duration in the environment variable name, else def.
+func envDuration(b *testing.B, name string, def time.Duration) time.Duration {
+	if v := os.Getenv(name); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
-			b.Fatalf("BURST_CAP=%q: want a duration such as 120s", v)
+			b.Fatalf("%s=%q: want a duration such as 120s", name, v)
 		}
 		return d
 	}
-	return 150 * time.Second
+	return def
 }
 
 // ---- recorders in front of the fakes ----

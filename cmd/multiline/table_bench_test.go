@@ -92,7 +92,6 @@ type tableRow struct {
 	throttled                 int // 429s in the whole run
 	throttledSteady           int // of which in the steady phase
 	lost                      int
-	ok                        bool
 }
 
 func BenchmarkTable(b *testing.B) {
@@ -127,17 +126,6 @@ func BenchmarkTable(b *testing.B) {
 		b.Run(cfg.name, func(b *testing.B) { rows = append(rows, runTable(b, bin, cfg, cluster)) })
 	}
 	printTable(rows)
-}
-
-func tableCap(b *testing.B) time.Duration {
-	if v := os.Getenv("BENCH_TABLE_CAP"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			b.Fatalf("BENCH_TABLE_CAP=%q: want a duration such as 120s", v)
-		}
-		return d
-	}
-	return 120 * time.Second
 }
 
 // roundRobin forwards each request to the next of its targets.
@@ -178,7 +166,7 @@ func tableCPU(procs []*burstProc, pgName string) (total, pg time.Duration) {
 func runTable(b *testing.B, bin string, cfg tableConfig, cluster *pgCluster) tableRow {
 	row := tableRow{cfg: cfg, stmtSteady: -1, stmtBurst: -1}
 	ctx := context.Background()
-	capD := tableCap(b)
+	capD := envDuration(b, "BENCH_TABLE_CAP", 120*time.Second)
 
 	// The database, the benchmark's view of it, and the floors on it.
 	var dbURL, pgName string
@@ -316,6 +304,17 @@ func runTable(b *testing.B, bin string, cfg tableConfig, cluster *pgCluster) tab
 	})
 	time.Sleep(2 * time.Second) // let the first messages' follow-up work (cards, timers) settle
 
+	// stmtsSince is the service's statements per message since snapshot before,
+	// and the statements by calls.
+	stmtsSince := func(before map[int64]stmtStat, msgs int) (float64, []stmtStat) {
+		after, err := stmtSnapshot(ctx, observer, pgName)
+		if err != nil {
+			b.Fatal(err)
+		}
+		total, top := stmtDelta(before, after)
+		return float64(total) / float64(msgs), top
+	}
+
 	// Steady: tableSteadyRate messages per second, each with its callback.
 	var stmt0 map[int64]stmtStat
 	if pgName != "" {
@@ -361,12 +360,7 @@ func runTable(b *testing.B, bin string, cfg tableConfig, cluster *pgCluster) tab
 	cpu1, pg1 := tableCPU(procs, pgName)
 	row.cpuSteady, row.pgSteady = cpu1-cpu0, pg1-pg0
 	if pgName != "" {
-		stmt1, err := stmtSnapshot(ctx, observer, pgName)
-		if err != nil {
-			b.Fatal(err)
-		}
-		total, top := stmtDelta(stmt0, stmt1)
-		row.stmtSteady, row.topSteady = float64(total)/float64(n), top
+		row.stmtSteady, row.topSteady = stmtsSince(stmt0, n)
 	}
 	seen := teamsRec.snapshot()
 	var lat, toPull, pullToCard []time.Duration
@@ -468,12 +462,7 @@ func runTable(b *testing.B, bin string, cfg tableConfig, cluster *pgCluster) tab
 	}
 	row.welcome = float64(len(wel)) / row.welcomeSpan.Seconds()
 	if pgName != "" {
-		stmt1, err := stmtSnapshot(ctx, observer, pgName)
-		if err != nil {
-			b.Fatal(err)
-		}
-		total, top := stmtDelta(stmt0, stmt1)
-		row.stmtBurst, row.topBurst = float64(total)/float64(want), top
+		row.stmtBurst, row.topBurst = stmtsSince(stmt0, want)
 	}
 	for _, p := range procs {
 		row.hwm = max(row.hwm, vmHWM(p.cmd.Process.Pid))
@@ -481,7 +470,6 @@ func runTable(b *testing.B, bin string, cfg tableConfig, cluster *pgCluster) tab
 	row.throttled = conn.Throttled()
 	row.lost = (want - row.stored) + (n - row.steadyArrived)
 	row.others = machineLoad(b, procs, pgName)
-	row.ok = true
 
 	b.ReportMetric(row.ingest, "stored/s")
 	b.ReportMetric(row.welcome, "welcomes/s")
