@@ -49,6 +49,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./storage/...
 	$(GO) test -run '^$$' -bench . -benchtime 100x ./bot/
 	$(GO) test -run '^$$' -bench Burst -benchtime 1x -timeout 30m ./cmd/multiline/
+	$(GO) test -run '^$$' -bench Table -benchtime 1x -timeout 30m ./cmd/multiline/
 
 ## lint: go vet, gofmt and the tab's type check must find nothing
 lint: lint-ui

@@ -79,7 +79,8 @@ const (
 	burstBaselineSends = 4               // the baseline's concurrent senders (the runner's default workers)
 )
 
-var burstTokenRE = regexp.MustCompile(`burst-(?:c\d{4}-m\d|late)`)
+// burstTokenRE finds the burst's messages, and BenchmarkTable's steady ones, in what reaches Teams.
+var burstTokenRE = regexp.MustCompile(`burst-(?:c\d{4}-m\d|late)|steady-(?:w\d{2}|\d{5})`)
 
 func burstConsumer(c int) string { return fmt.Sprintf("wmBurst%04d", c) }
 func burstText(c, m int) string {
@@ -121,15 +122,18 @@ func burstBuild(b *testing.B) string {
 	return path
 }
 
-func burstCap(b *testing.B) time.Duration {
-	if v := os.Getenv("BURST_CAP"); v != "" {
+func burstCap(b *testing.B) time.Duration { return envDuration(b, "BURST_CAP", 150*time.Second) }
+
+// envDuration is the duration in the environment variable name, else def.
+func envDuration(b *testing.B, name string, def time.Duration) time.Duration {
+	if v := os.Getenv(name); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
-			b.Fatalf("BURST_CAP=%q: want a duration such as 120s", v)
+			b.Fatalf("%s=%q: want a duration such as 120s", name, v)
 		}
 		return d
 	}
-	return 150 * time.Second
+	return def
 }
 
 // ---- recorders in front of the fakes ----
@@ -428,6 +432,12 @@ func postgresCPU(db string) time.Duration {
 	if db == "" {
 		return 0
 	}
+	return postgresCPUOf(func(cmdline string) bool { return strings.Contains(cmdline, " "+db+" ") })
+}
+
+// postgresCPUOf is the CPU time of the PostgreSQL backends whose command line
+// ("postgres: USER DB HOST(PORT) STATE") matches.
+func postgresCPUOf(match func(cmdline string) bool) time.Duration {
 	ents, _ := os.ReadDir("/proc")
 	var total time.Duration
 	for _, e := range ents {
@@ -435,7 +445,7 @@ func postgresCPU(db string) time.Duration {
 			continue
 		}
 		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err != nil || !strings.HasPrefix(string(cmdline), "postgres: ") || !strings.Contains(string(cmdline), " "+db+" ") {
+		if err != nil || !strings.HasPrefix(string(cmdline), "postgres: ") || !match(string(cmdline)) {
 			continue
 		}
 		if name, d := procCPU(e.Name()); name == "postgres" {
