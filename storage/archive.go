@@ -449,7 +449,7 @@ func (db *DB) ArchiveAddresses(ctx context.Context, company string, ids []string
 			args = append(args, id)
 		}
 		in := strings.Join(ph, ", ")
-		rows, err := db.sql.QueryContext(ctx, `SELECT id, aad_object_id, upn FROM employees
+		rows, err := db.reads().QueryContext(ctx, `SELECT id, aad_object_id, upn FROM employees
 WHERE company = $1 AND upn <> '' AND (aad_object_id IN (`+in+`) OR id IN (`+in+`))`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("archive addresses of %s: %w", company, err)

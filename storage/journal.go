@@ -17,14 +17,14 @@ import (
 func (db *DB) JournalState(ctx context.Context, company bridge.CompanyID) (bridge.JournalState, error) {
 	var st bridge.JournalState
 	var last, oldest int64
-	if err := db.sql.QueryRowContext(ctx, `SELECT COALESCE(MAX(at), 0) FROM archive_journaled WHERE company = $1`,
+	if err := db.reads().QueryRowContext(ctx, `SELECT COALESCE(MAX(at), 0) FROM archive_journaled WHERE company = $1`,
 		string(company)).Scan(&last); err != nil {
 		return st, fmt.Errorf("journal state of %s: %w", company, err)
 	}
 	st.LastDelivered = fromMicros(last)
 
 	prefix := bridge.JournalLanes(company)
-	if err := db.sql.QueryRowContext(ctx, `SELECT
+	if err := db.reads().QueryRowContext(ctx, `SELECT
   COALESCE(SUM(CASE WHEN dead_at = 0 AND kind = $3 THEN 1 ELSE 0 END), 0),
   COALESCE(MIN(CASE WHEN dead_at = 0 AND kind = $3 THEN created_at END), 0),
   COALESCE(SUM(CASE WHEN dead_at = 0 AND attempts > 0 THEN 1 ELSE 0 END), 0),
@@ -36,7 +36,7 @@ FROM jobs WHERE substr(lane, 1, $2) = $1`, prefix, len(prefix), bridge.JobJourna
 
 	// The latest failure: of a live job (its retry is the next due), else of
 	// the job that died last.
-	err := db.sql.QueryRowContext(ctx, `SELECT last_error FROM jobs
+	err := db.reads().QueryRowContext(ctx, `SELECT last_error FROM jobs
 WHERE substr(lane, 1, $2) = $1 AND last_error <> ''
 ORDER BY CASE WHEN dead_at = 0 THEN 0 ELSE 1 END, CASE WHEN dead_at = 0 THEN run_at ELSE dead_at END DESC, id DESC
 LIMIT 1`, prefix, len(prefix)).Scan(&st.LastError)
