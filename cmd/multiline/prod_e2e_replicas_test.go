@@ -2,15 +2,18 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"database/sql"
 	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/multiline/multiline/internal/prodfakes"
 	"github.com/multiline/multiline/storage/pgtest"
 	"github.com/multiline/multiline/teamsapp"
 )
@@ -240,4 +243,126 @@ func prodFeedFollowsTheTab(t *testing.T, a, b *prodWorld, e *prodEmployee, consu
 	if n := feed(); n != 1 {
 		t.Fatalf("%d activity feed notifications for %s, want exactly 1 (the one message while the tab was closed)", n, e.name)
 	}
+}
+
+// TestProductionReplicasManagedIdentity runs two replicas on one PostgreSQL
+// database in managed-identity mode: MicrosoftAppType UserAssignedMSI, no
+// MicrosoftAppPassword, the bot's tokens from App Service's identity endpoint
+// (prodfakes.ManagedIdentity). With no secret to derive a key from, media links
+// and live-update tickets signed by one replica are accepted by the other,
+// and by a replica started later, since all sign with the database's key.
+func TestProductionReplicasManagedIdentity(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary")
+	}
+	r := newProdRun(t)
+	mi := prodfakes.NewManagedIdentity(r.entra, r.appID)
+	t.Cleanup(mi.Close)
+	r.secret(mi.Header(), "IDENTITY_HEADER")
+	env := mi.Env()
+	env["MicrosoftAppType"], env["MULTILINE_METRICS_ADDR"] = "UserAssignedMSI", freeAddr(t)
+	w := r.world(t, prodOptions{name: "MSI replica A", dbURL: pgtest.Schema(t), env: env, noStart: true})
+	delete(w.env, "MicrosoftAppPassword")
+	w.start()
+	bob := w.install("bob", "Bob", true)
+
+	// The cards went out with the managed identity's tokens, and no client
+	// secret was ever asked for.
+	granted := 0
+	for _, rq := range mi.Requests() {
+		if rq.Status == 200 {
+			granted++
+		}
+	}
+	if granted == 0 {
+		t.Fatalf("no token from the managed identity endpoint: %+v", mi.Requests())
+	}
+	for _, rq := range r.entra.Requests() {
+		if strings.HasSuffix(rq.Path, "/oauth2/v2.0/token") {
+			t.Fatalf("a replica asked Entra for a client-credentials token in managed-identity mode: %s %s", rq.Method, rq.Path)
+		}
+	}
+
+	wb := w.replica(t, "MSI replica B")
+
+	// The consumer sends a photo through A. The tab's link to it, signed by A,
+	// works on B; the card's link, signed by whichever replica delivered it,
+	// works on both; an altered signature works nowhere.
+	if _, err := w.fake.ConsumerSendsImage(t.Context(), "wmPhoto", "dot.png", pngBytes()); err != nil {
+		t.Fatal(err)
+	}
+	tabLink := w.mediaLink(bob)
+	cardLink := w.cardMediaLink(bob)
+	for _, x := range []*prodWorld{w, wb} {
+		for _, link := range []string{tabLink, cardLink} {
+			if st, body := x.do("GET", link, "", "", nil, nil); st != 200 || !bytes.Equal(body, pngBytes()) {
+				t.Fatalf("%s: GET %s: %d (%d bytes), want 200 and the photo", x.opts.name, link, st, len(body))
+			}
+		}
+	}
+	forged := strings.Replace(tabLink, "sig=", "sig=1", 1)
+	if st, _ := wb.do("GET", forged, "", "", nil, nil); st != 403 {
+		t.Fatalf("%s: GET a link with an altered signature: %d, want 403", wb.opts.name, st)
+	}
+
+	// A ticket from A opens a stream on B, and one from B a stream on A.
+	onB := wb.streamWith(w.ticket(bob), "")
+	onB.next(t, "ready", "a stream on B with A's ticket")
+	w.streamWith(wb.ticket(bob), "").next(t, "ready", "a stream on A with B's ticket")
+
+	// A replica started later (or B restarted) signs and checks with the same
+	// key. (B's stream is closed first: an open one holds a graceful shutdown.)
+	onB.close()
+	wb.proc.kill()
+	wc := w.replica(t, "MSI replica C")
+	if st, _ := wc.do("GET", tabLink, "", "", nil, nil); st != 200 {
+		t.Fatalf("%s, started after the link was made: GET %s: %d, want 200", wc.opts.name, tabLink, st)
+	}
+	w.streamWith(wc.ticket(bob), "").next(t, "ready", "a stream on A with C's ticket")
+}
+
+// mediaLink waits for a message with media in one of e's threads, as the tab
+// shows it on w, and returns its link (a path with w's signature).
+func (w *prodWorld) mediaLink(e *prodEmployee) string {
+	w.t.Helper()
+	var link string
+	waitFor(w.t, prodSoon, "a message with media in "+e.name+"'s tab", func() bool {
+		for _, s := range w.threads(e) {
+			var th struct {
+				Messages []struct {
+					Media *struct {
+						URL string `json:"url"`
+					} `json:"media"`
+				} `json:"messages"`
+			}
+			w.apiJSON(w.sso(e), "GET", "/api/v1/threads/"+s.ID, nil, 200, &th)
+			for _, m := range th.Messages {
+				if m.Media != nil && strings.Contains(m.Media.URL, "sig=") {
+					link = m.Media.URL
+					return true
+				}
+			}
+		}
+		return false
+	})
+	return link
+}
+
+// cardMediaRE finds a media link in a card: an absolute URL under the public
+// URL the harness configures.
+var cardMediaRE = regexp.MustCompile(`https://multiline\.example\.test(/api/v1/media/[^\s"()\]]+)`)
+
+// cardMediaLink waits for a card in e's Teams chat with a media link and
+// returns it as a path of the service.
+func (w *prodWorld) cardMediaLink(e *prodEmployee) string {
+	w.t.Helper()
+	var link string
+	waitShow(w.t, prodSoon, "a card with a media link in "+e.name+"'s Teams chat", func() bool {
+		if m := cardMediaRE.FindStringSubmatch(w.chat(e)); m != nil {
+			link = m[1]
+			return true
+		}
+		return false
+	}, func() string { return tail(w.chat(e), 3000) })
+	return link
 }
