@@ -160,13 +160,26 @@ func TestProductionReplicasPostgres(t *testing.T) {
 // open again, none more.
 //
 // Which replica runs a delivery is the job queue's choice, so the consumer
-// writes until a has run at least one, as a's /metrics show
-// (multiline_job_run_seconds_count of teams.deliver, done). No notification
-// can come late: a failed one is not retried, and e's deliveries run one after
-// the other in their lane, so each delivery's notification is decided before
-// the next delivery starts, and the one notification of the closed tab proves
-// that none came before it.
+// writes until a has run at least one. Each message is written once every
+// earlier delivery has ended, and is waited for until its own has ended too
+// (settled): then a's /metrics say whether a ran it, and its notification, if
+// any, was decided while the tab was as the test left it. No notification can
+// come late: a failed one is not retried.
 func prodFeedFollowsTheTab(t *testing.T, a, b *prodWorld, e *prodEmployee, consumer string, streams []*tabStream) {
+	db, err := sql.Open("pgx", a.opts.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	count := func(query string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := db.QueryRowContext(t.Context(), query, args...).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	leases := func() int { return count(`SELECT count(*) FROM tab_presence WHERE employee = $1`, e.id) }
 	feed := func() int {
 		n := 0
 		for _, rq := range a.run.graph.Requests() {
@@ -176,37 +189,46 @@ func prodFeedFollowsTheTab(t *testing.T, a, b *prodWorld, e *prodEmployee, consu
 		}
 		return n
 	}
-	delivered := func(w *prodWorld) float64 {
+	// deliveries reads w's /metrics: the handler runs of teams.deliver that
+	// started, that ended (whatever the outcome), and that ended done.
+	deliveries := func(w *prodWorld) (started, ended, done float64) {
 		t.Helper()
 		s, err := scrapeMetrics("http://" + w.env["MULTILINE_METRICS_ADDR"] + "/metrics")
 		if err != nil {
 			t.Fatalf("%s /metrics: %v", w.opts.name, err)
 		}
-		v, _ := s.sum("multiline_job_run_seconds_count", map[string]string{"kind": "teams.deliver", "outcome": "done"})
-		return v
+		kind := map[string]string{"kind": "teams.deliver"}
+		started, _ = s.sum("multiline_job_start_delay_seconds_count", kind)
+		ended, _ = s.sum("multiline_job_run_seconds_count", kind)
+		done, _ = s.sum("multiline_job_run_seconds_count", map[string]string{"kind": "teams.deliver", "outcome": "done"})
+		return started, ended, done
 	}
-	// write has the consumer send text through a and waits until some
-	// replica has run its delivery; it reports whether a did.
+	// settled: no delivery is waiting in the queue, and every handler run
+	// that started on either replica has ended (a handler may delete its job
+	// before it returns, so the queue alone does not say so).
+	settled := func() bool {
+		if count(`SELECT count(*) FROM jobs WHERE kind = 'teams.deliver' AND dead_at = 0`) > 0 {
+			return false
+		}
+		for _, w := range []*prodWorld{a, b} {
+			if started, ended, _ := deliveries(w); started != ended {
+				return false
+			}
+		}
+		return true
+	}
+	// write has the consumer send text through a, once every delivery before
+	// it has ended, and waits until its delivery has ended; it reports
+	// whether a ran it.
 	write := func(text string) (byA bool) {
 		t.Helper()
-		da, db := delivered(a), delivered(b)
+		waitFor(t, prodSoon, "the deliveries before "+text+" ended", settled)
+		_, _, before := deliveries(a)
 		a.consumerSends(consumer, text)
 		a.waitChat(e, prodSoon, text)
-		waitFor(t, prodSoon, "a replica ran the delivery of "+text, func() bool { return delivered(a)+delivered(b) > da+db })
-		return delivered(a) > da
-	}
-	leases := func() int {
-		t.Helper()
-		db, err := sql.Open("pgx", a.opts.dbURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		var n int
-		if err := db.QueryRowContext(t.Context(), `SELECT count(*) FROM tab_presence WHERE employee = $1`, e.id).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
+		waitFor(t, prodSoon, "the delivery of "+text+" ended", settled)
+		_, _, after := deliveries(a)
+		return after > before
 	}
 
 	if n := leases(); n != 1 {
@@ -233,9 +255,10 @@ func prodFeedFollowsTheTab(t *testing.T, a, b *prodWorld, e *prodEmployee, consu
 		s.close()
 	}
 	waitFor(t, prodSoon, "B drops the presence lease when the tab's last stream closes", func() bool { return leases() == 0 })
-	a.consumerSends(consumer, "the tab is closed now")
-	a.waitChat(e, prodSoon, "the tab is closed now")
-	waitFor(t, prodSoon, "an activity feed notification once the tab is closed", func() bool { return feed() > 0 })
+	write("the tab is closed now")
+	if n := feed(); n != 1 {
+		t.Fatalf("%d activity feed notifications for %s once the tab was closed, want 1", n, e.name)
+	}
 
 	again := b.openStream(e, "")
 	again.next(t, "ready", "the list stream on B, opened again")
