@@ -18,10 +18,10 @@ import (
 // handles on it: two replicas on PostgreSQL, two processes on one SQLite file.
 var dialectURLs = []struct {
 	name string
-	url  func(*testing.T) string
+	url  func(testing.TB) string
 }{
-	{"sqlite", func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "multiline.db") }},
-	{"postgres", func(t *testing.T) string { return pgtest.Schema(t) }},
+	{"sqlite", func(tb testing.TB) string { return "sqlite:" + filepath.Join(tb.TempDir(), "multiline.db") }},
+	{"postgres", func(tb testing.TB) string { return pgtest.Schema(tb) }},
 }
 
 // twoHandles opens two handles on one migrated database at u.
@@ -221,13 +221,7 @@ func TestSharedKey(t *testing.T) {
 //
 //	go test -run '^$' -bench Present ./storage
 func BenchmarkPresent(b *testing.B) {
-	for _, d := range []struct {
-		name string
-		url  func(testing.TB) string
-	}{
-		{"sqlite", func(tb testing.TB) string { return "sqlite:" + filepath.Join(tb.TempDir(), "multiline.db") }},
-		{"postgres", func(tb testing.TB) string { return pgtest.Schema(tb) }},
-	} {
+	for _, d := range dialectURLs {
 		b.Run(d.name, func(b *testing.B) {
 			db := openDB(b, d.url(b))
 			ctx := b.Context()
