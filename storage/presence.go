@@ -97,9 +97,14 @@ func (db *DB) DropReplicaPresence(ctx context.Context, replica string) error {
 }
 
 // Present reports whether some replica holds a lease of employee e that is
-// alive at now. One lookup on the primary key's first column.
+// alive at now. One lookup on the primary key's first column, on the reading
+// pool (SQLite's does not wait for the writer).
 func (db *DB) Present(ctx context.Context, e bridge.EmployeeID, now time.Time) (bool, error) {
-	st, err := db.stmt(ctx, `SELECT EXISTS (SELECT 1 FROM tab_presence WHERE employee = $1 AND expires_at > $2)`)
+	r := db.reader
+	if r == nil {
+		r = db
+	}
+	st, err := r.stmt(ctx, `SELECT EXISTS (SELECT 1 FROM tab_presence WHERE employee = $1 AND expires_at > $2)`)
 	if err != nil {
 		return false, fmt.Errorf("read the tab presence of %s: %w", e, err)
 	}
