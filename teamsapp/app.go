@@ -11,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/multiline/multiline/archive"
-	"github.com/multiline/multiline/bridge"
 )
 
 // Config configures the tab.
@@ -67,6 +66,13 @@ type Config struct {
 	// SigningKey signs media URLs and events tickets. Replicas behind one load
 	// balancer must share it; when empty a random per-process key is used.
 	SigningKey []byte
+	// Presence, when set, shares which employees have the tab open with the
+	// other replicas (see Watching); without it, Watching knows this
+	// replica's streams only.
+	Presence Presence
+	// PresenceRenewal is how often this replica renews its presence leases
+	// (default PresenceRenewal; a lease lasts three renewals).
+	PresenceRenewal time.Duration
 	// Changes, when set, wakes live-update connections as soon as an employee's
 	// threads change (on any replica); they then poll only as a fallback.
 	Changes Changes
@@ -114,8 +120,7 @@ type App struct {
 	rolesMu sync.Mutex
 	roles   map[string]bool
 
-	watchMu  sync.Mutex
-	watchers map[bridge.EmployeeID]int // open live-update streams per employee
+	presence *presence // open live-update streams, here and on other replicas
 }
 
 // New returns the tab for cfg.
@@ -162,6 +167,7 @@ func New(cfg Config) *App {
 	if len(key) == 0 {
 		key = randomKey()
 	}
+	a.presence = newPresence(cfg.Presence, cfg.PresenceRenewal, func() time.Time { return a.wall() }, cfg.Log)
 	a.sign = signer{key: key}
 	a.devSign = signer{key: randomKey()}
 	return a

@@ -63,8 +63,8 @@ func (a *App) events(c echo.Context) error {
 
 	ctx, cancel := context.WithTimeout(ctx, streamLifetime)
 	defer cancel()
-	a.watch(emp.ID, +1)
-	defer a.watch(emp.ID, -1)
+	a.presence.open(ctx, emp.ID)
+	defer a.presence.close(emp.ID)
 	poll := time.NewTicker(a.cfg.PollInterval)
 	defer poll.Stop()
 	var changed <-chan struct{}
@@ -148,21 +148,18 @@ func hashJSON(v any) (string, error) {
 	return hex.EncodeToString(s[:12]), nil
 }
 
-func (a *App) watch(e bridge.EmployeeID, delta int) {
-	a.watchMu.Lock()
-	defer a.watchMu.Unlock()
-	if a.watchers == nil {
-		a.watchers = map[bridge.EmployeeID]int{}
-	}
-	if a.watchers[e] += delta; a.watchers[e] <= 0 {
-		delete(a.watchers, e)
-	}
+// Watching reports whether the employee has the tab open (a live-update
+// stream connected) on this replica or, with Config.Presence, on any other, so
+// that a Teams notification would be redundant. It runs for every delivery of
+// a consumer's message: this replica's streams answer from memory, and only
+// when none of them is the employee's does it cost one lookup.
+func (a *App) Watching(ctx context.Context, e bridge.EmployeeID) bool {
+	return a.presence.watching(ctx, e)
 }
 
-// Watching reports whether the employee has the tab open on this replica (a
-// live-update stream is connected), so a Teams notification would be redundant.
-func (a *App) Watching(e bridge.EmployeeID) bool {
-	a.watchMu.Lock()
-	defer a.watchMu.Unlock()
-	return a.watchers[e] > 0
+// Close stops renewing this replica's presence leases and drops them, so that
+// other replicas stop counting its tabs as open at once (a replica that dies
+// instead leaves them to expire). The tab is not to serve streams afterwards.
+func (a *App) Close(ctx context.Context) error {
+	return a.presence.shutdown(ctx)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/multiline/multiline/bridge"
 	"github.com/multiline/multiline/storage"
+	"github.com/multiline/multiline/teamsapp"
 	"github.com/multiline/multiline/wechat"
 	"github.com/multiline/multiline/wechat/devpage"
 	"github.com/multiline/multiline/wechat/fakewechat"
@@ -35,6 +36,7 @@ type application struct {
 	db      *storage.DB
 	svc     *bridge.Service
 	side    *wechat.Side
+	tab     *teamsapp.App
 	fake    *fakewechat.Server // local mode only
 	now     func() time.Time
 	routes  []func(*echo.Echo)
@@ -160,7 +162,7 @@ func (a *application) wire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	teams, err := a.wireTab(b)
+	teams, err := a.wireTab(ctx, b)
 	if err != nil {
 		return err
 	}
@@ -215,5 +217,18 @@ func (a *application) Stop(ctx context.Context) {
 	}
 }
 
-// Close releases the database.
-func (a *application) Close() { a.db.Close() }
+// presenceDropTimeout bounds the drop of this replica's tab presence at exit.
+const presenceDropTimeout = 5 * time.Second
+
+// Close drops this replica's tab presence (other replicas then notify the
+// employees whose tabs were open here at once) and releases the database.
+func (a *application) Close() {
+	if a.tab != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), presenceDropTimeout)
+		if err := a.tab.Close(ctx); err != nil {
+			a.log.Warn("tab presence: drop this replica's leases", "err", err)
+		}
+		cancel()
+	}
+	a.db.Close()
+}

@@ -75,7 +75,7 @@ type notifyingSender struct {
 	bot   bridge.TeamsSender
 	graph *graphSide
 	// tabOpen reports whether the employee has the MultiLine tab open (live updates).
-	tabOpen func(bridge.EmployeeID) bool
+	tabOpen func(context.Context, bridge.EmployeeID) bool
 	log     *slog.Logger
 }
 
@@ -83,7 +83,7 @@ func (n notifyingSender) Deliver(ctx context.Context, d bridge.Delivery) error {
 	if err := n.bot.Deliver(ctx, d); err != nil {
 		return err
 	}
-	if n.graph == nil || d.Kind != bridge.DeliverConsumerMessage || d.Employee.AADObjectID == "" || n.tabOpen(d.Employee.ID) {
+	if n.graph == nil || d.Kind != bridge.DeliverConsumerMessage || d.Employee.AADObjectID == "" || n.tabOpen(ctx, d.Employee.ID) {
 		return nil
 	}
 	// The card is delivered; a failed notification is logged, not retried, so the

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 
@@ -77,8 +75,12 @@ func (a *application) wireTeams(ctx context.Context) (*bot.Bot, error) {
 // wireTab builds the MultiLine tab and, outside local mode, Microsoft Graph (app
 // installs for enabled employees, directory search for admins, activity feed
 // notifications). It returns the sender that deliveries go through.
-func (a *application) wireTab(b *bot.Bot) (bridge.TeamsSender, error) {
+func (a *application) wireTab(ctx context.Context, b *bot.Bot) (bridge.TeamsSender, error) {
 	cfg := a.cfg
+	key, err := a.db.SharedKey(ctx, tabSigningKey)
+	if err != nil {
+		return nil, fmt.Errorf("tab signing key: %w", err)
+	}
 	var g *graphSide
 	if !cfg.Dev && cfg.AppPassword != "" { // Graph needs the app's secret (app-only permissions)
 		gc, err := graph.New(graph.Config{TenantID: cfg.AppTenantID, ClientID: cfg.AppID, ClientSecret: cfg.AppPassword, TeamsAppID: manifest.DefaultAppID(cfg.AppID)})
@@ -90,16 +92,17 @@ func (a *application) wireTab(b *bot.Bot) (bridge.TeamsSender, error) {
 		a.svc.AttachAlerts(g, cfg.ComplianceReviewers)
 	}
 	tc := teamsapp.Config{
-		Bridge: a.svc, Media: a.db, Jobs: tabJobs{a.db}, Changes: a.db, Audit: a.db, AppID: cfg.AppID, TenantID: cfg.AppTenantID,
+		Bridge: a.svc, Media: a.db, Jobs: tabJobs{a.db}, Changes: a.db, Presence: a.db, Audit: a.db, AppID: cfg.AppID, TenantID: cfg.AppTenantID,
 		Archive: a.db, ArchiveLabels: archive.ForDeployment(cfg.WeChatMode, cfg.WeComCorpID),
 		OpenIDMetadataURL: cfg.TabOpenIDMetadataURL, PublicURL: cfg.PublicURL,
 		Admins: cfg.Admins, ComplianceReviewers: cfg.ComplianceReviewers,
-		Dev: cfg.Dev, SigningKey: signingKey(cfg), Log: a.log, Now: a.now,
+		Dev: cfg.Dev, SigningKey: key, Log: a.log, Now: a.now,
 	}
 	if g != nil {
 		tc.Directory = g
 	}
 	tab := teamsapp.New(tc)
+	a.tab = tab
 	a.routes = append(a.routes, tab.Routes)
 	sender := mediaSigner{next: b, sign: func(v bridge.MessageView) bridge.MessageView { return tab.SignForCard(v, cfg.PublicURL) }}
 	if g == nil {
@@ -108,16 +111,14 @@ func (a *application) wireTab(b *bot.Bot) (bridge.TeamsSender, error) {
 	return notifyingSender{bot: sender, graph: g, tabOpen: tab.Watching, log: a.log}, nil
 }
 
-// signingKey is the key for the tab's signed URLs. Replicas must share it, so it is
-// derived from the bot's secret; local mode (one process) draws a random one.
-func signingKey(cfg Config) []byte {
-	if cfg.AppPassword == "" {
-		return nil
-	}
-	m := hmac.New(sha256.New, []byte(cfg.AppPassword))
-	m.Write([]byte("multiline tab signing key"))
-	return m.Sum(nil)
-}
+// tabSigningKey names the key of the tab's signed URLs (media links, live-update
+// tickets) in the database. Every replica must sign with one key, in every
+// mode: it is made once, at random, by the first replica that starts, and kept
+// (storage.SharedKey), so a link made by one replica works on every other and
+// after a restart. It is not derived from MicrosoftAppPassword: a managed
+// identity has none, and rotating the secret (Entra makes secrets expire)
+// would void every card's media link.
+const tabSigningKey = "tab-signing"
 
 // mediaSigner gives deliveries absolute, signed media links, which Teams can fetch
 // to show an image in a card.

@@ -14,6 +14,9 @@
 //     JWKS and v2.0 token endpoint (client credentials), over TLS, strict about
 //     client id, secret, grant type and scope, answering refusals with Entra's
 //     error JSON. It remembers every access token it issued.
+//   - ManagedIdentity: Azure App Service's local managed identity endpoint
+//     (IDENTITY_ENDPOINT, IDENTITY_HEADER) for one user-assigned identity, over
+//     plain HTTP on 127.0.0.1, issuing Entra's tokens: the UserAssignedMSI mode.
 //   - Graph: Microsoft Graph answering every authenticated call with its
 //     documented 403 Authorization_RequestDenied body (app installs are not
 //     under test; a bad token gets 401), except activity feed notifications
@@ -25,6 +28,6 @@
 //     tenant's Entra issuer that signs the tab's SSO tokens.
 //
 // Nothing here changes a production default: the service finds these fakes
-// through HTTPS_PROXY, SSL_CERT_FILE, BOT_OPENID_METADATA_URL and
-// TAB_OPENID_METADATA_URL only.
+// through HTTPS_PROXY, SSL_CERT_FILE, BOT_OPENID_METADATA_URL,
+// TAB_OPENID_METADATA_URL and App Service's IDENTITY_ENDPOINT only.
 package prodfakes

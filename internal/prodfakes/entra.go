@@ -274,18 +274,25 @@ func (e *Entra) token(r *http.Request, rec *EntraRequest, reply func(int, any), 
 		fail(400, "invalid_resource", 500011, "The resource principal named "+strings.TrimSuffix(resource[0], "/.default")+" was not found in the tenant named "+e.cfg.TenantID+". This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.")
 		return
 	}
+	tok, _ := e.issue(clientID, resource[0])
+	secs := int(e.cfg.TokenTTL / time.Second)
+	reply(http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": secs, "ext_expires_in": secs, "access_token": tok})
+}
+
+// issue signs and records an app token of clientID for scope (a resource's
+// .default), valid for TokenTTL.
+func (e *Entra) issue(clientID, scope string) (token string, expires time.Time) {
 	now := time.Now()
 	exp := now.Add(e.cfg.TokenTTL)
 	tok := e.key.sign(jwt.MapClaims{
-		"aud": strings.TrimSuffix(resource[0], "/.default"), "iss": "https://sts.windows.net/" + e.cfg.TenantID + "/",
+		"aud": strings.TrimSuffix(scope, "/.default"), "iss": "https://sts.windows.net/" + e.cfg.TenantID + "/",
 		"iat": now.Unix(), "nbf": now.Unix(), "exp": exp.Unix(), "appid": clientID, "appidacr": "1",
 		"idtyp": "app", "tid": e.cfg.TenantID, "oid": clientID, "sub": clientID, "ver": "1.0", "uti": randomHex(11),
 	})
 	e.mu.Lock()
-	e.issued = append(e.issued, IssuedToken{Token: tok, Scope: resource[0], ClientID: clientID, Expires: exp})
+	e.issued = append(e.issued, IssuedToken{Token: tok, Scope: scope, ClientID: clientID, Expires: exp})
 	e.mu.Unlock()
-	secs := int(e.cfg.TokenTTL / time.Second)
-	reply(http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": secs, "ext_expires_in": secs, "access_token": tok})
+	return tok, exp
 }
 
 // entraError is Entra's error body.

@@ -216,3 +216,77 @@ func TestSSOTokenPassesTheTab(t *testing.T) {
 		t.Fatal("a foreign tenant's token passed")
 	}
 }
+
+// TestManagedIdentity: the SDK's managed identity credential, finding App
+// Service's endpoint in the environment, gets a Bot Framework token of the
+// user-assigned identity; the endpoint refuses what App Service refuses.
+func TestManagedIdentity(t *testing.T) {
+	c := newCloud(t)
+	mi := NewManagedIdentity(c.entra, testApp)
+	t.Cleanup(mi.Close)
+	for k, v := range mi.Env() {
+		t.Setenv(k, v) // the SDK reads them when the credential is made
+	}
+	cred, err := azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{ID: azidentity.ClientID(testApp)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tok, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{BotFrameworkScope}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.entra.Valid(tok.Token, BotFrameworkScope) || c.entra.Valid(tok.Token, GraphScope) {
+		t.Fatal("the managed identity's token is not Entra's for the Bot Framework")
+	}
+	if rs := mi.Requests(); len(rs) != 1 || rs[0].Status != 200 || rs[0].Query.Get("client_id") != testApp {
+		t.Fatalf("requests %+v, want one granted for the identity", rs)
+	}
+
+	endpoint := mi.Env()["IDENTITY_ENDPOINT"]
+	ok := url.Values{"api-version": {"2019-08-01"}, "resource": {"https://api.botframework.com"}, "client_id": {testApp}}
+	with := func(k, v string) url.Values {
+		q := url.Values{}
+		for key, vs := range ok {
+			q[key] = vs
+		}
+		if v == "" {
+			q.Del(k)
+		} else {
+			q.Set(k, v)
+		}
+		return q
+	}
+	for _, tc := range []struct {
+		name   string
+		header string
+		query  url.Values
+		want   int
+	}{
+		{"granted", mi.Header(), ok, 200},
+		{"no header", "", ok, 401},
+		{"wrong header", "x" + mi.Header(), ok, 401},
+		{"old api-version", mi.Header(), with("api-version", "2017-09-01"), 400},
+		{"no resource", mi.Header(), with("resource", ""), 400},
+		{"no client_id (system-assigned)", mi.Header(), with("client_id", ""), 400},
+		{"another identity", mi.Header(), with("client_id", testTenant), 400},
+		{"a resource not granted", mi.Header(), with("resource", "https://vault.azure.net"), 400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", endpoint+"?"+tc.query.Encode(), nil)
+			if tc.header != "" {
+				req.Header.Set("X-IDENTITY-HEADER", tc.header)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.want {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.want, body)
+			}
+		})
+	}
+}
