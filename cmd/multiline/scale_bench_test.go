@@ -37,11 +37,13 @@ import (
 	"fmt"
 	neturl "net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/multiline/multiline/bot/fakeconnector"
 	"github.com/multiline/multiline/bridge"
 )
 
@@ -66,6 +68,7 @@ type scaleRow struct {
 	scanned       int64         // rows PostgreSQL's sequential scans read during the sweep
 	fetched       int64         // rows index scans fetched during the sweep
 	seqScans      string        // the tables that were scanned sequentially, with counts
+	teamsLog      string        // what the Bot Connector saw during the sweep
 	ok            bool
 	why           string
 }
@@ -348,7 +351,7 @@ func scaleMeasure(b *testing.B, w *prodWorld, db *sql.DB, dbName string, staff [
 	if err != nil {
 		b.Fatal(err)
 	}
-	res, err := tx.Exec(`UPDATE jobs SET run_at = $1 WHERE lane = ANY($2) AND payload LIKE '%"timer":"24h"%'`, due.UnixMicro(), lanes)
+	res, err := tx.Exec(`UPDATE jobs SET run_at = $1 WHERE lane = ANY($2) AND dead_at = 0 AND payload LIKE '%"timer":"24h"%'`, due.UnixMicro(), lanes)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -385,6 +388,7 @@ func scaleMeasure(b *testing.B, w *prodWorld, db *sql.DB, dbName string, staff [
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	r.teamsLog = scaleTeamsLog(w.conn.Requests(), due)
 	cpu1 := sampleCPU(&burstProc{cmd: w.proc.cmd}, dbName)
 	after := scalePG(db, dbName)
 	r.svcCPU, r.pgCPU = cpu1.svc-cpu0.svc, max(0, cpu1.pg-cpu0.pg)
@@ -438,9 +442,31 @@ func scalePrint(rows []scaleRow) {
 	fmt.Println("CPU, transactions and rows read (PostgreSQL's counters of the database) over the sweep, including the service's idle polling meanwhile.")
 	for _, r := range rows {
 		if r.ok {
-			fmt.Printf("  %d threads: sequential scans during the sweep: %s\n", r.threads, orNone(r.seqScans))
+			fmt.Printf("  %d threads: sequential scans during the sweep: %s; Bot Connector: %s\n", r.threads, orNone(r.seqScans), r.teamsLog)
 		}
 	}
+}
+
+// scaleTeamsLog summarizes the Bot Connector's requests since t: how many, how
+// many Teams throttled, and when the first, the median and the last arrived.
+func scaleTeamsLog(reqs []fakeconnector.Request, t time.Time) string {
+	var at []time.Duration
+	throttled := 0
+	for _, q := range reqs {
+		if q.At.Before(t) {
+			continue
+		}
+		at = append(at, q.At.Sub(t))
+		if q.Status == 429 {
+			throttled++
+		}
+	}
+	if len(at) == 0 {
+		return "no requests"
+	}
+	slices.Sort(at)
+	return fmt.Sprintf("%d requests (%d × 429), first %s, median %s, last %s after due", len(at), throttled,
+		at[0].Round(time.Millisecond), at[len(at)/2].Round(time.Millisecond), at[len(at)-1].Round(time.Millisecond))
 }
 
 func orNone(s string) string {
