@@ -5,7 +5,7 @@ NPM_STAMP := node_modules/.installed
 CHROMIUM := /usr/bin/chromium
 PKGS := ./...
 
-.PHONY: run test test-go test-e2e test-ui test-tab bench lint lint-ui build bundle package playground tools deps-npm deps-chromium clean
+.PHONY: run test test-go test-e2e test-ui test-tab bench bench-scale lint lint-ui build bundle package playground tools deps-npm deps-chromium clean
 
 UI := teamsapp/ui
 UI_BUNDLE := $(UI)/dist/tab.js
@@ -50,6 +50,11 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 100x ./bot/
 	$(GO) test -run '^$$' -bench Burst -benchtime 1x -timeout 30m ./cmd/multiline/
 	$(GO) test -run '^$$' -bench Table -benchtime 1x -timeout 30m ./cmd/multiline/
+
+## bench-scale: 10k, 100k and 1M idle threads on PostgreSQL (the real binary, production mode): start time,
+## idle memory and one sweep of 100 due timers per size, as a curve against the smallest (SCALE_SIZES to choose)
+bench-scale:
+	$(GO) test -run '^$$' -bench Scale -benchtime 1x -timeout 90m ./cmd/multiline/
 
 ## lint: go vet, gofmt and the tab's type check must find nothing
 lint: lint-ui

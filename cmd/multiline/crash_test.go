@@ -37,7 +37,7 @@ var binOnce sync.Once
 var binPath string
 var binErr error
 
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB) string {
 	t.Helper()
 	binOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "multiline-bin")
@@ -66,7 +66,7 @@ type replica struct {
 	env  []string
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

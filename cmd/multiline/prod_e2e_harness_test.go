@@ -58,7 +58,7 @@ const (
 // prodRun is what all worlds of one test share: the cloud (Entra, Graph, the
 // proxy, the two token issuers, the CA) and the log of every process.
 type prodRun struct {
-	t      *testing.T
+	t      testing.TB
 	dir    string
 	caFile string
 	certs  string // an empty SSL_CERT_DIR: the CA is the only root
@@ -101,7 +101,7 @@ func randAESKey() string {
 	return strings.TrimSuffix(base64.StdEncoding.EncodeToString(b), "=")
 }
 
-func newProdRun(t *testing.T) *prodRun {
+func newProdRun(t testing.TB) *prodRun {
 	t.Helper()
 	r := &prodRun{t: t, dir: t.TempDir(), secrets: map[string]string{},
 		appID: randGUID(), tenant: randGUID(),
@@ -228,7 +228,7 @@ type prodProc struct {
 }
 
 // startProc starts the binary with args and env. It does not wait for readiness.
-func (r *prodRun) startProc(t *testing.T, name string, env map[string]string, args ...string) *prodProc {
+func (r *prodRun) startProc(t testing.TB, name string, env map[string]string, args ...string) *prodProc {
 	t.Helper()
 	p := &prodProc{name: name, log: r.log(name), done: make(chan struct{})}
 	p.cmd = exec.Command(buildBinary(t), args...)
@@ -270,7 +270,7 @@ func (p *prodProc) kill() {
 }
 
 // waitReady polls /readyz until it answers 200.
-func (p *prodProc) waitReady(t *testing.T, addr string) {
+func (p *prodProc) waitReady(t testing.TB, addr string) {
 	t.Helper()
 	deadline := time.Now().Add(prodStart)
 	for {
@@ -312,7 +312,7 @@ type prodOptions struct {
 // prodWorld is one deployment: a service process with its own database,
 // WeChat and Bot Connector, in the shared cloud.
 type prodWorld struct {
-	t    *testing.T
+	t    testing.TB
 	run  *prodRun
 	opts prodOptions
 	addr string
@@ -353,13 +353,13 @@ func (s *prodStaff) all() []*prodEmployee {
 }
 
 // in returns the world for use in subtest t (failures are t's).
-func (w *prodWorld) in(t *testing.T) *prodWorld {
+func (w *prodWorld) in(t testing.TB) *prodWorld {
 	c := *w
 	c.t = t
 	return &c
 }
 
-func (r *prodRun) world(t *testing.T, o prodOptions) *prodWorld {
+func (r *prodRun) world(t testing.TB, o prodOptions) *prodWorld {
 	t.Helper()
 	if o.mode == "" {
 		o.mode = "wecom-kf"
@@ -490,13 +490,13 @@ func (w *prodWorld) mustCLI(args ...string) string {
 }
 
 // waitFor polls cond until it holds or timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	waitShow(t, timeout, what, cond, nil)
 }
 
 // waitShow is waitFor that, on a timeout, shows what show returns.
-func waitShow(t *testing.T, timeout time.Duration, what string, cond func() bool, show func() string) {
+func waitShow(t testing.TB, timeout time.Duration, what string, cond func() bool, show func() string) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
