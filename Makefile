@@ -5,7 +5,7 @@ NPM_STAMP := node_modules/.installed
 CHROMIUM := /usr/bin/chromium
 PKGS := ./...
 
-.PHONY: run test test-go test-e2e test-ui test-tab bench bench-scale lint lint-ui build bundle package playground tools deps-npm deps-chromium clean
+.PHONY: run test test-go test-fuzz test-e2e test-ui test-tab bench bench-scale lint lint-ui build bundle package playground tools deps-npm deps-chromium clean
 
 UI := teamsapp/ui
 UI_BUNDLE := $(UI)/dist/tab.js
@@ -26,7 +26,7 @@ $(UI_BUNDLE): $(NPM_STAMP) $(UI_SOURCES)
 	node $(UI)/build.mjs --report
 
 ## test: every test (installs npm tools and Chromium when missing)
-test: tools lint test-ui test-go test-e2e test-tab
+test: tools lint test-ui test-go test-fuzz test-e2e test-tab
 
 ## test-ui: the tab's unit tests (Vitest)
 test-ui: $(NPM_STAMP)
@@ -39,6 +39,25 @@ test-tab: build deps-chromium
 
 test-go: bundle
 	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+## test-fuzz: every fuzz target (the parsers of outside input) for FUZZTIME each, one
+## after another; a crasher fails it and is written to the package's testdata/fuzz.
+## The packages' fuzzing binaries are built first, side by side, and each runs all
+## its package's targets: a `go test -fuzz` per target would link once per target.
+## Plain `go test` runs the seed corpora too.
+FUZZTIME ?= 2s
+FUZZ_PKGS := ./archive ./bot ./bot/auth ./bot/cards ./bot/connector ./lexicon ./teamsapp ./wechat
+test-fuzz:
+	@set -e; bin=$$(mktemp -d); trap 'rm -rf "$$bin"' EXIT; cache=$$($(GO) env GOCACHE)/fuzz; \
+	for pkg in $(FUZZ_PKGS); do $(GO) test -c -fuzz . -o "$$bin/$$(echo $$pkg | tr -c 'a-z\n' _).test" $$pkg & done; \
+	for pkg in $(FUZZ_PKGS); do wait -n || exit 1; done; \
+	for pkg in $(FUZZ_PKGS); do \
+		test="$$bin/$$(echo $$pkg | tr -c 'a-z\n' _).test"; corpus="$$cache/$$($(GO) list $$pkg)"; \
+		for t in $$("$$test" -test.list '^Fuzz'); do \
+			echo "fuzz $$pkg $$t for $(FUZZTIME)"; \
+			(cd $$pkg && "$$test" -test.run '^$$' -test.fuzz "^$$t\$$" -test.fuzztime $(FUZZTIME) -test.fuzzcachedir "$$corpus"); \
+		done; \
+	done
 
 test-e2e: build
 	@if [ -f e2e/run.sh ]; then bash e2e/run.sh; else echo "e2e: no end-to-end suite yet"; fi

@@ -43,7 +43,7 @@ func serve(b *Bot, body []byte, authz string) *httptest.ResponseRecorder {
 func activity(en *env, userID, convID, typ string, extra map[string]any) map[string]any {
 	a := map[string]any{
 		"type": typ, "id": "act-1", "timestamp": "2025-01-02T03:04:05.123Z", "localTimestamp": "2025-01-02T11:04:05.123+08:00",
-		"serviceUrl": en.srv.URL + "/", "channelId": "msteams",
+		"serviceUrl": en.serviceURL(), "channelId": "msteams",
 		"from":         map[string]any{"id": userID, "name": "Ann", "aadObjectId": "aad-1"},
 		"recipient":    map[string]any{"id": "28:app", "name": "MultiLine"},
 		"conversation": map[string]any{"id": convID, "conversationType": "personal", "tenantId": "tenant"},

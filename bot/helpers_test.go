@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -57,6 +58,28 @@ type envOptions struct {
 	token    string
 	checker  bool
 	maxMedia int64
+	// inProcess serves the fake connector in the process, for any service URL,
+	// without a socket: the fuzz targets build an env for every input.
+	inProcess bool
+}
+
+// inProcessURL is the service URL of an inProcess env.
+const inProcessURL = "https://smba.trafficmanager.net/amer/"
+
+// handlerTransport answers every request with h, in the process.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	in := r
+	if r.Body == nil {
+		in = r.Clone(r.Context())
+		in.Body = http.NoBody // a server's request always has one
+	}
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, in)
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
 }
 
 // staticCredential hands out one token.
@@ -91,10 +114,14 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		fo.Now = clock.Now
 	}
 	fake := fakeconnector.New(fo)
-	srv := httptest.NewServer(fake)
-	t.Cleanup(srv.Close)
-	en := &env{fake: fake, srv: srv, core: newMemBridge(), media: &memMedia{}, logs: &syncBuffer{}, now: clock}
+	en := &env{fake: fake, core: newMemBridge(), media: &memMedia{}, logs: &syncBuffer{}, now: clock}
 	copts := connector.Options{}
+	if o.inProcess {
+		copts.HTTPClient = &http.Client{Transport: handlerTransport{fake}}
+	} else {
+		en.srv = httptest.NewServer(fake)
+		t.Cleanup(en.srv.Close)
+	}
 	if o.token != "" {
 		copts.Credential = staticCredential{o.token}
 	}
@@ -121,10 +148,18 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 func (en *env) employee(id string) bridge.Employee {
 	conv := "a:conv-" + id
 	e := bridge.Employee{ID: bridge.EmployeeID(id), Company: "c1", TenantID: "tenant", TeamsUserID: "29:" + id, Name: id, Enabled: true,
-		Conversation: bridge.ConversationRef{ServiceURL: en.srv.URL + "/", ConversationID: conv, BotID: "28:app", TenantID: "tenant", UserID: "29:" + id}}
+		Conversation: bridge.ConversationRef{ServiceURL: en.serviceURL(), ConversationID: conv, BotID: "28:app", TenantID: "tenant", UserID: "29:" + id}}
 	en.fake.AddConversation(conv, "tenant", "29:"+id)
 	en.core.addEmployee(e)
 	return e
+}
+
+// serviceURL is where the env's fake connector is reached.
+func (en *env) serviceURL() string {
+	if en.srv == nil {
+		return inProcessURL
+	}
+	return en.srv.URL + "/"
 }
 
 func thread(id, name string, st bridge.Status) bridge.ThreadSummary {

@@ -54,7 +54,7 @@ func file(name, ct string, data []byte) part {
 }
 
 // multipartBody encodes parts in order.
-func multipartBody(t *testing.T, parts ...part) (*bytes.Buffer, string) {
+func multipartBody(t testing.TB, parts ...part) (*bytes.Buffer, string) {
 	t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)

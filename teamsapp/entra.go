@@ -118,6 +118,9 @@ func (a *EntraAuthenticator) Authenticate(ctx context.Context, token string) (Id
 	}
 	var c ssoClaims
 	_, err = jwt.ParseWithClaims(token, &c, kf.KeyfuncCtx(ctx),
+		// Strict base64: otherwise the unused low bits of the signature's last
+		// character are ignored, and one token has many spellings that all pass.
+		jwt.WithStrictDecoding(),
 		jwt.WithValidMethods([]string{"RS256"}),
 		jwt.WithLeeway(tokenSkew),
 		jwt.WithExpirationRequired(),

@@ -1,6 +1,7 @@
 package teamsapp
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
@@ -29,7 +30,7 @@ type issuer struct {
 	down      atomic.Bool // the JWKS answers 503
 }
 
-func newIssuer(t *testing.T, kids ...string) *issuer {
+func newIssuer(t testing.TB, kids ...string) *issuer {
 	t.Helper()
 	is := &issuer{}
 	m := map[string]*rsa.PrivateKey{}
@@ -66,7 +67,7 @@ func newIssuer(t *testing.T, kids ...string) *issuer {
 	return is
 }
 
-func newRSAKey(t *testing.T) *rsa.PrivateKey {
+func newRSAKey(t testing.TB) *rsa.PrivateKey {
 	t.Helper()
 	k, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -75,7 +76,7 @@ func newRSAKey(t *testing.T) *rsa.PrivateKey {
 	return k
 }
 
-func (is *issuer) authenticator(t *testing.T, now func() time.Time) *EntraAuthenticator {
+func (is *issuer) authenticator(t testing.TB, now func() time.Time) *EntraAuthenticator {
 	t.Helper()
 	a, err := NewEntraAuthenticator(EntraConfig{TenantID: testTenant, AppID: testAppID, Now: now,
 		MetadataURL: is.srv.URL + "/" + testTenant + "/v2.0/.well-known/openid-configuration",
@@ -96,7 +97,7 @@ func goodClaims(now time.Time) jwt.MapClaims {
 	}
 }
 
-func (is *issuer) sign(t *testing.T, kid string, c jwt.MapClaims) string {
+func (is *issuer) sign(t testing.TB, kid string, c jwt.MapClaims) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
 	tok.Header["kid"] = kid
@@ -349,5 +350,28 @@ func TestTabMetadataURL(t *testing.T) {
 				t.Fatalf("status %d %q, want %d", code, e.Error, tt.want)
 			}
 		})
+	}
+}
+
+// A token with its last character changed is refused, whatever the change:
+// as FuzzValidate found for the bot's tokens, the unused low bits of the
+// signature's last character were ignored, so that one token had many
+// spellings.
+func TestEntraTokenWithAnyCharacterChangedIsRefused(t *testing.T) {
+	is := newIssuer(t, "k1")
+	a := is.authenticator(t, time.Now)
+	tok := is.sign(t, "k1", goodClaims(time.Now()))
+	if _, err := a.Authenticate(context.Background(), tok); err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{len(tok) - 1, len(tok) - 2} {
+		for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") {
+			if c == tok[i] {
+				continue
+			}
+			if _, err := a.Authenticate(context.Background(), tok[:i]+string(c)+tok[i+1:]); !errors.Is(err, ErrInvalidToken) {
+				t.Fatalf("byte %d changed to %q: %v, want ErrInvalidToken", i, c, err)
+			}
+		}
 	}
 }

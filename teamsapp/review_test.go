@@ -32,7 +32,7 @@ type reviewWorld struct {
 	flag   int64 // the flagged lexicon event's seq
 }
 
-func newReviewWorld(t *testing.T) *reviewWorld {
+func newReviewWorld(t testing.TB) *reviewWorld {
 	t.Helper()
 	ctx := context.Background()
 	db, err := storage.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "r.db"))
@@ -67,17 +67,7 @@ func newReviewWorld(t *testing.T) *reviewWorld {
 	if _, err := svc.Send(ctx, ann.ID, th, bridge.Content{Text: "It is guaranteed to double, trust me"}); err != nil {
 		t.Fatal(err)
 	}
-	// The lexicon engine (issue 12 item 3) records a flag as this event.
-	var flag int64
-	if err := db.Tx(ctx, func(tx bridge.Tx) error {
-		return tx.Archive(ctx, archive.Draft{Company: "default", Thread: string(th), Time: clock.Now(), Kind: archive.KindLexicon,
-			Body: archive.LexiconBody{MessageID: string(th) + "-4", Direction: "outbound", Action: "flag",
-				Rules: []string{"guarantee"}, Original: "It is guaranteed to double, trust me", Result: "It is guaranteed to double, trust me"}})
-	}); err != nil {
-		t.Fatal(err)
-	}
-	evs, _ := db.ThreadEvents(ctx, "default", th)
-	flag = evs[len(evs)-1].Seq
+	flag := addFlag(t, db, clock.Now(), th)
 
 	auth := tokenAuth{
 		"ann":      {TenantID: testTenant, ObjectID: "oid-ann", Name: "Ann Lee"},
@@ -94,6 +84,25 @@ func newReviewWorld(t *testing.T) *reviewWorld {
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	return &reviewWorld{fixture: &fixture{app: app, srv: srv, clock: clock}, db: db, svc: svc, thread: th, ann: ann.ID, flag: flag}
+}
+
+// addFlag records a lexicon flag on Ann's last message of thread th, as the
+// lexicon engine (issue 12 item 3) does, and returns its seq.
+func addFlag(t testing.TB, db *storage.DB, at time.Time, th bridge.ThreadID) int64 {
+	t.Helper()
+	ctx := context.Background()
+	if err := db.Tx(ctx, func(tx bridge.Tx) error {
+		return tx.Archive(ctx, archive.Draft{Company: "default", Thread: string(th), Time: at, Kind: archive.KindLexicon,
+			Body: archive.LexiconBody{MessageID: string(th) + "-4", Direction: "outbound", Action: "flag",
+				Rules: []string{"guarantee"}, Original: "It is guaranteed to double, trust me", Result: "It is guaranteed to double, trust me"}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := db.ThreadEvents(ctx, "default", th)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs[len(evs)-1].Seq
 }
 
 // reviewEndpoints are every review route, with a body where it takes one.

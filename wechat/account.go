@@ -16,6 +16,10 @@ const OpenKfIDSetting = "WECOM_OPEN_KFID"
 // MaxAccountPage is kf/account/list's largest page (limit 1..100).
 const MaxAccountPage = 100
 
+// maxAccountPages bounds ListAccounts: WeCom lets a corp have 10 kf accounts
+// today, so 100 pages (10,000 accounts) is far past any real list.
+const maxAccountPages = 100
+
 // KfAccount is one WeChat Customer Service account of the corp (kf/account/list).
 type KfAccount struct {
 	OpenKfID string
@@ -53,12 +57,31 @@ func (k *KfClient) ListAccountsPage(ctx context.Context, offset, limit int) ([]K
 
 // ListAccounts reads every kf account of the corp, page by page, stopping at the
 // first page shorter than the limit, as WeCom documents.
+//
+// An answer that never comes back short would keep start-up in this loop for
+// ever, so the list ends with an error (a *TransportError: the answer is not
+// usable) when a page repeats an account of an earlier page (the offset was
+// ignored), or past maxAccountPages.
 func (k *KfClient) ListAccounts(ctx context.Context) ([]KfAccount, error) {
 	var all []KfAccount
-	for offset := 0; ; offset += MaxAccountPage {
-		page, err := k.ListAccountsPage(ctx, offset, MaxAccountPage)
+	seen := map[string]bool{}
+	for n := 0; ; n++ {
+		if n == maxAccountPages {
+			return nil, &TransportError{Op: "kf/account/list", Status: http.StatusOK,
+				Err: fmt.Errorf("more than %d accounts: the pages do not end", maxAccountPages*MaxAccountPage)}
+		}
+		page, err := k.ListAccountsPage(ctx, n*MaxAccountPage, MaxAccountPage)
 		if err != nil {
 			return nil, err
+		}
+		for _, a := range page {
+			if seen[a.OpenKfID] {
+				return nil, &TransportError{Op: "kf/account/list", Status: http.StatusOK,
+					Err: fmt.Errorf("page %d repeats account %s of an earlier page: the offset was ignored", n+1, a.OpenKfID)}
+			}
+		}
+		for _, a := range page {
+			seen[a.OpenKfID] = true
 		}
 		all = append(all, page...)
 		if len(page) < MaxAccountPage {

@@ -103,6 +103,8 @@ type accountServer struct {
 	mu      sync.Mutex
 	n       int
 	offsets []int
+	// ignoreOffset answers every page as the first (a broken or hostile server).
+	ignoreOffset bool
 }
 
 func (s *accountServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -131,6 +133,9 @@ func (s *accountServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.offsets = append(s.offsets, in.Offset)
 	s.mu.Unlock()
+	if s.ignoreOffset {
+		in.Offset = 0
+	}
 	list := []map[string]any{}
 	for i := in.Offset; i < min(in.Offset+in.Limit, s.n); i++ {
 		list = append(list, map[string]any{"open_kfid": fmt.Sprintf("wk%04d", i), "name": fmt.Sprintf("kf %d", i), "avatar": "", "manage_privilege": i != 0})
@@ -163,5 +168,32 @@ func TestKfListAccountsPages(t *testing.T) {
 	kf := wechat.NewKfClient(corpID, secret, wechat.ClientOptions{BaseURL: "http://127.0.0.1:1"})
 	if _, err := kf.ListAccountsPage(context.Background(), 0, 101); !errors.Is(err, wechat.ErrPermanent) {
 		t.Fatalf("limit 101: %v", err)
+	}
+}
+
+// An answer whose pages never end (found by FuzzAPIAnswer: a server that
+// ignores the offset kept start-up in ListAccounts for ever) ends the list
+// with a transient error after a bounded number of pages.
+func TestKfListAccountsEndsWhenThePagesDoNot(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		srv   *accountServer
+		pages int
+	}{
+		{"offset ignored", &accountServer{n: 100, ignoreOffset: true}, 2},
+		{"endless", &accountServer{n: 1 << 30}, 100},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hs := httptest.NewServer(tc.srv)
+			defer hs.Close()
+			kf := wechat.NewKfClient(corpID, secret, wechat.ClientOptions{BaseURL: hs.URL})
+			got, err := kf.ListAccounts(context.Background())
+			if !errors.Is(err, wechat.ErrTransient) || got != nil {
+				t.Fatalf("%d accounts, %v; want a transient error", len(got), err)
+			}
+			if len(tc.srv.offsets) != tc.pages {
+				t.Fatalf("%d pages asked, want %d", len(tc.srv.offsets), tc.pages)
+			}
+		})
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // envelope is the outer XML of an encrypted callback (WeCom and OA safe mode).
@@ -67,7 +66,7 @@ func ParseOfficialAccountXML(body []byte) (Message, error) {
 		Account:  x.ToUserName,
 		Consumer: x.FromUserName,
 		Origin:   OriginConsumer,
-		SendTime: time.Unix(x.CreateTime, 0).UTC(),
+		SendTime: sentAt(x.CreateTime),
 		Kind:     KindUnknown,
 		RawType:  x.MsgType,
 	}

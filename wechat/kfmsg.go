@@ -73,6 +73,20 @@ func ParseKfMessage(raw []byte) (Message, error) {
 	return km.normalize(), nil
 }
 
+// maxUnix is the last second encoding/json can write: 9999-12-31T23:59:59Z.
+const maxUnix = 253402300799
+
+// sentAt is a send_time or CreateTime as a time. A value that names no time
+// (0 or less, or past the year 9999) is the zero time, which the bridge reads
+// as "now": as it came, it could not be stored, and the pull job of the page
+// it came in would fail on it for ever (FuzzSyncMsgPage found this).
+func sentAt(unix int64) time.Time {
+	if unix <= 0 || unix > maxUnix {
+		return time.Time{}
+	}
+	return time.Unix(unix, 0).UTC()
+}
+
 func (km kfMsg) normalize() Message {
 	m := Message{
 		MsgID:    km.MsgID,
@@ -81,7 +95,7 @@ func (km kfMsg) normalize() Message {
 		Consumer: km.ExternalUserID,
 		Servicer: km.ServicerUserID,
 		Origin:   Origin(km.Origin),
-		SendTime: time.Unix(km.SendTime, 0).UTC(),
+		SendTime: sentAt(km.SendTime),
 		Kind:     KindUnknown,
 		RawType:  km.MsgType,
 	}

@@ -111,3 +111,21 @@ func TestParseOfficialAccountKinds(t *testing.T) {
 		})
 	}
 }
+
+// A send_time or CreateTime that names no time is the zero time ("now" to the
+// bridge), so that the message can be stored (FuzzSyncMsgPage).
+func TestSendTimeOutOfRange(t *testing.T) {
+	for _, v := range []string{"0", "-1", "1000000000000", "253402300800"} {
+		m, err := ParseKfMessage([]byte(`{"msgid":"m","send_time":` + v + `,"msgtype":"text","text":{"content":"x"}}`))
+		if err != nil || !m.SendTime.IsZero() {
+			t.Errorf("kf send_time %s: %v, %v", v, m.SendTime, err)
+		}
+		m, err = ParseOfficialAccountXML([]byte(`<xml><FromUserName>o</FromUserName><MsgType>text</MsgType><CreateTime>` + v + `</CreateTime></xml>`))
+		if err != nil || !m.SendTime.IsZero() {
+			t.Errorf("CreateTime %s: %v, %v", v, m.SendTime, err)
+		}
+	}
+	if m, _ := ParseKfMessage([]byte(`{"send_time":253402300799,"msgtype":"text"}`)); !m.SendTime.Equal(time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)) {
+		t.Errorf("the last second: %v", m.SendTime)
+	}
+}

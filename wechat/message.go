@@ -72,6 +72,7 @@ type Message struct {
 	// Servicer is the WeCom userid of a human servicer when Origin is OriginServicer.
 	Servicer string
 	Origin   Origin
+	// SendTime is when WeChat says it was sent; zero when WeChat gave no usable time.
 	SendTime time.Time
 	Kind     Kind
 	// RawType is the msgtype (and event type) exactly as WeChat sent it.

@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -37,7 +38,7 @@ type issuer struct {
 	metaHits atomic.Int32
 }
 
-func newIssuer(t *testing.T) *issuer {
+func newIssuer(t testing.TB) *issuer {
 	t.Helper()
 	is := &issuer{bfKeys: map[string]*rsa.PrivateKey{}, endorse: map[string][]string{}}
 	is.addKey(t, "bf1", "msteams", "webchat")
@@ -68,7 +69,7 @@ func newIssuer(t *testing.T) *issuer {
 	return is
 }
 
-func genKey(t *testing.T) *rsa.PrivateKey {
+func genKey(t testing.TB) *rsa.PrivateKey {
 	t.Helper()
 	k, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -77,7 +78,7 @@ func genKey(t *testing.T) *rsa.PrivateKey {
 	return k
 }
 
-func (is *issuer) addKey(t *testing.T, kid string, endorsements ...string) {
+func (is *issuer) addKey(t testing.TB, kid string, endorsements ...string) {
 	k := genKey(t)
 	is.mu.Lock()
 	defer is.mu.Unlock()
@@ -97,7 +98,7 @@ func jwk(kid string, pub *rsa.PublicKey, endorsements []string) map[string]any {
 	return m
 }
 
-func (is *issuer) validator(t *testing.T, appType AppType) *Validator {
+func (is *issuer) validator(t testing.TB, appType AppType) *Validator {
 	t.Helper()
 	v, err := New(Config{AppID: appID, AppType: appType, TenantID: tenant,
 		MetadataURL: is.srv.URL + "/bf/metadata", EntraMetadataURL: is.srv.URL + "/entra/metadata"})
@@ -116,7 +117,7 @@ type tok struct {
 	noServiceURL            bool
 }
 
-func (is *issuer) sign(t *testing.T, o tok) string {
+func (is *issuer) sign(t testing.TB, o tok) string {
 	t.Helper()
 	if o.kid == "" {
 		o.kid = "bf1"
@@ -369,6 +370,26 @@ func TestConfigErrors(t *testing.T) {
 	for _, c := range []Config{{}, {AppID: appID, AppType: SingleTenant}, {AppID: appID, AppType: "Weird"}} {
 		if _, err := New(c); err == nil {
 			t.Errorf("New(%+v) accepted", c)
+		}
+	}
+}
+
+// A token with its last character changed is refused, whatever the change:
+// FuzzValidate found that the unused low bits of the signature's last
+// character were ignored, so that one token had many spellings.
+func TestTokenWithAnyCharacterChangedIsRefused(t *testing.T) {
+	is := newIssuer(t)
+	v := is.validator(t, MultiTenant)
+	tok := is.sign(t, tok{})
+	for _, i := range []int{len(tok) - 1, len(tok) - 2, strings.LastIndexByte(tok, '.') + 1, 0} {
+		for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") {
+			if c == tok[i] {
+				continue
+			}
+			m := tok[:i] + string(c) + tok[i+1:]
+			if _, err := v.Validate(context.Background(), "Bearer "+m, serviceURL, "msteams"); !errors.Is(err, ErrInvalidToken) {
+				t.Fatalf("byte %d changed to %q: %v, want ErrInvalidToken", i, c, err)
+			}
 		}
 	}
 }

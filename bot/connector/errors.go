@@ -94,17 +94,25 @@ func AsAPIError(err error) (*APIError, bool) {
 // not call.
 var ErrBadServiceURL = errors.New("bad service url")
 
-// parseRetryAfter reads a Retry-After header: delta seconds or an HTTP date.
+// maxRetryAfter bounds the wait a Retry-After header asks for. Teams asks for
+// seconds; a header of years (or one that overflowed, read as negative) would
+// park an employee's cards for good, and an hour's wait costs a throttled
+// connector nothing.
+const maxRetryAfter = time.Hour
+
+// parseRetryAfter reads a Retry-After header: delta seconds or an HTTP date,
+// at most maxRetryAfter.
 func parseRetryAfter(h string, now time.Time) time.Duration {
 	h = strings.TrimSpace(h)
 	if h == "" {
 		return 0
 	}
 	if s, err := strconv.ParseFloat(h, 64); err == nil && s >= 0 {
-		return time.Duration(s * float64(time.Second))
+		// Compared in seconds: converting a huge float to a Duration overflows.
+		return time.Duration(min(s, maxRetryAfter.Seconds()) * float64(time.Second))
 	}
 	if t, err := http.ParseTime(h); err == nil && t.After(now) {
-		return t.Sub(now)
+		return min(t.Sub(now), maxRetryAfter)
 	}
 	return 0
 }
