@@ -131,7 +131,7 @@ func (s *Service) runDeliver(ctx context.Context, j Job) error {
 	}
 	var d Delivery
 	skip := false
-	err = s.store.Tx(ctx, func(tx Tx) error {
+	err = s.read(ctx, func(tx Tx) error { // reads only: no thread lock while a page or a send writes it
 		c, err := tx.Company(ctx, s.company)
 		if err != nil {
 			return err
@@ -190,7 +190,7 @@ func (s *Service) runPull(ctx context.Context, j Job) error {
 	}
 	for {
 		var cursor string
-		if err := s.store.Tx(ctx, func(tx Tx) (err error) {
+		if err := s.read(ctx, func(tx Tx) (err error) {
 			cursor, err = tx.Cursor(ctx, s.company, p.Account)
 			if errors.Is(err, ErrNotFound) {
 				err = nil
