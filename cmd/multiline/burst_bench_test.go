@@ -1,9 +1,13 @@
 package main
 
 // BenchmarkBurst is issue 10's burst, run against the real binary the way an
-// operator starts it (`multiline serve --dev`, local mode) with a fake WeCom
-// (WECOM_API_BASE) and a fake Bot Connector that enforces Teams' limits and
-// otherwise answers at once:
+// operator starts it: `multiline serve` in production mode, with the Bot
+// Framework's signed activities, the app's Entra token for the Bot Connector,
+// Graph and TLS through the production fakes (prod_e2e_harness_test.go), a fake
+// WeCom (WECOM_API_BASE) that checks its access tokens, and a fake Bot
+// Connector that checks the app's token, enforces Teams' limits and otherwise
+// answers at once. BURST_MODE=dev runs `multiline serve --dev` (local mode,
+// where issue 10 first measured the burst) instead:
 //
 //   - 20 employees install the app;
 //   - 1,000 new consumers have 3,000 messages waiting in kf/sync_msg, and one kf
@@ -30,10 +34,12 @@ package main
 // Knobs (environment): BURST_CAP (how long the drain may take before the figures
 // are taken as they are; default 150s, enough for the ~4,000 Teams requests at
 // Teams' ceiling), BURST_BACKENDS (sqlite,postgres),
-// BURST_LOG_DIR (keep each run's service log there), MULTILINE_SKIP_POSTGRES=1.
+// BURST_MODE (production or dev), BURST_LOG_DIR (keep each run's service log
+// there), MULTILINE_SKIP_POSTGRES=1.
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -93,7 +99,6 @@ func BenchmarkBurst(b *testing.B) {
 	if runtime.GOOS != "linux" {
 		b.Skip("reads /proc for the service's CPU time")
 	}
-	bin := burstBuild(b)
 	backends := os.Getenv("BURST_BACKENDS")
 	if backends == "" {
 		backends = "sqlite,postgres"
@@ -102,10 +107,17 @@ func BenchmarkBurst(b *testing.B) {
 		switch strings.TrimSpace(be) {
 		case "sqlite":
 			b.Run("sqlite", func(b *testing.B) {
-				runBurst(b, bin, "sqlite", "sqlite:"+filepath.Join(b.TempDir(), "burst.db"))
+				runBurst(b, "sqlite", "sqlite:"+filepath.Join(b.TempDir(), "burst.db"), nil)
 			})
 		case "postgres":
-			b.Run("postgres", func(b *testing.B) { runBurst(b, bin, "postgres", burstDatabase(b)) })
+			b.Run("postgres", func(b *testing.B) {
+				// A cluster of the run's own: its deadlocks, CPU and statements
+				// are the run's alone.
+				cluster := startPGCluster(b)
+				name := fmt.Sprintf("burst_%d", time.Now().UnixNano())
+				cluster.createDB(b, name)
+				runBurst(b, "postgres", cluster.url(name), cluster)
+			})
 		default:
 			b.Fatalf("BURST_BACKENDS: unknown backend %q", be)
 		}
@@ -331,6 +343,7 @@ func (r *teamsRecorder) snapshot() map[string]time.Time {
 type burstProc struct {
 	cmd     *exec.Cmd
 	logPath string
+	logf    func() string // the log, when it is not in a file
 	done    chan struct{}
 }
 
@@ -388,6 +401,9 @@ func burstTail(s string, n int) string {
 }
 
 func (p *burstProc) log() string {
+	if p.logf != nil {
+		return p.logf()
+	}
 	b, _ := os.ReadFile(p.logPath)
 	return string(b)
 }
@@ -596,83 +612,13 @@ type burstFigures struct {
 	newConnsTeams int
 }
 
-func runBurst(b *testing.B, bin, backend, dbURL string) {
+func runBurst(b *testing.B, backend, dbURL string, cluster *pgCluster) {
 	capD := burstCap(b)
-	cfg, err := LoadConfig(func(string) string { return "" }, true)
-	if err != nil {
-		b.Fatal(err)
-	}
-	fcfg := fakewechat.Config{CorpID: cfg.WeComCorpID, KfSecret: cfg.WeComKFSecret,
-		CallbackToken: cfg.WeComCallbackToken, EncodingAESKey: cfg.WeComAESKey, OpenKfID: fakewechat.DefaultOpenKfID}
-
-	base := burstBaseline(b, fcfg)
-
-	// The outside world of the binary.
-	fake, err := fakewechat.New(fcfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	wxRec := newWxRecorder(fake)
-	wx, wxConns := burstServer(wxRec)
-	defer wx.Close()
-	conn := fakeconnector.New(fakeconnector.Options{}) // Teams' limits on
-	teamsRec := &teamsRecorder{next: conn, seen: map[string]time.Time{}}
-	bf, bfConns := burstServer(teamsRec)
-	defer bf.Close()
-
-	addr := burstFreeAddr(b)
-	logDir := os.Getenv("BURST_LOG_DIR")
-	if logDir == "" {
-		logDir = b.TempDir()
-	} else if err := os.MkdirAll(logDir, 0o755); err != nil {
-		b.Fatal(err)
-	}
-	logPath := filepath.Join(logDir, fmt.Sprintf("burst-%s-%s.log", backend, time.Now().Format("20060102-150405")))
-	proc := startBurstProc(b, bin, logPath, []string{
-		"MULTILINE_ADDR=" + addr, "MULTILINE_DATABASE_URL=" + dbURL, "WECOM_API_BASE=" + wx.URL,
-		"MULTILINE_METRICS_ADDR=" + burstFreeAddr(b), "GOTRACEBACK=all",
-	})
-	svc := "http://" + addr
-	client := &http.Client{Timeout: 10 * time.Second}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := client.Get(svc + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("the service did not become ready:\n%s", burstTail(proc.log(), 4000))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-
-	// 20 employees install the app; each gets the welcome card.
-	for i := range burstEmployees {
-		conn.AddConversation(fmt.Sprintf("a:burst%02d", i), "tenant-1", fmt.Sprintf("29:burst%02d", i))
-		body, _ := json.Marshal(burstActivity(bf.URL, "installationUpdate", i, map[string]any{"action": "add"}))
-		resp, err := client.Post(svc+"/api/messages", "application/json", bytes.NewReader(body))
-		if err != nil {
-			b.Fatalf("install %d: %v", i, err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode/100 != 2 {
-			b.Fatalf("install %d: %d", i, resp.StatusCode)
-		}
-	}
-	deadline = time.Now().Add(60 * time.Second)
-	for i := 0; i < burstEmployees; {
-		if len(conn.Activities(fmt.Sprintf("a:burst%02d", i))) > 0 {
-			i++
-			continue
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("employee %d never got the welcome card:\n%s", i, burstTail(proc.log(), 4000))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	bw := newBurstWorld(b, burstMode(b), backend, dbURL, nil)
+	base := burstBaseline(b, bw.fcfg) // on a machine the service does not use yet
+	bw.start()
+	fake, conn, proc, svc := bw.fake, bw.conn, bw.proc, bw.svc
+	wxRec, wxConns, teamsRec, bfConns := bw.wxRec, bw.wxConns, bw.teamsRec, bw.bfConns
 	time.Sleep(time.Second) // let install-time work settle
 
 	// The backlog: 3,000 messages of 1,000 new consumers, interleaved as they came
@@ -707,6 +653,18 @@ func runBurst(b *testing.B, bin, backend, dbURL string) {
 		pgName = strings.TrimPrefix(u.Path, "/")
 	}
 	throttled0 := conn.Throttled()
+	var observer *sql.DB
+	var stmt0 map[int64]stmtStat
+	if cluster != nil {
+		var err error
+		if observer, err = sql.Open("pgx", cluster.observerURL(pgName)); err != nil {
+			b.Fatal(err)
+		}
+		defer observer.Close()
+		if stmt0, err = stmtSnapshot(context.Background(), observer, pgName); err != nil {
+			b.Fatal(err)
+		}
+	}
 	c0 := sampleCPU(proc, pgName)
 	var cWelcomed cpuSample
 	welcomedAll := false
@@ -762,6 +720,14 @@ func runBurst(b *testing.B, bin, backend, dbURL string) {
 		}
 	}
 	cEnd := sampleCPU(proc, pgName)
+	var stmtTotal int64
+	var stmtTop []stmtStat
+	if observer != nil {
+		if after, err := stmtSnapshot(context.Background(), observer, pgName); err == nil {
+			stmtTotal, stmtTop = stmtDelta(stmt0, after)
+			slices.SortFunc(stmtTop, func(a, b stmtStat) int { return cmp.Compare(b.ms, a.ms) })
+		}
+	}
 	wall := end.Sub(t0)
 	metricsText := burstScrape(proc)
 	proc.dumpStacks()
@@ -826,8 +792,8 @@ func runBurst(b *testing.B, bin, backend, dbURL string) {
 	if !drained {
 		state = fmt.Sprintf("NOT drained: figures as they stood at the %s cap", capD)
 	}
-	pr("%d employees, %d new consumers, %d messages waiting in kf/sync_msg, one callback; %s after %.1f s",
-		burstEmployees, burstConsumers, burstConsumers*burstPerConsumer, state, wall.Seconds())
+	pr("%s mode; %d employees, %d new consumers, %d messages waiting in kf/sync_msg, one callback; %s after %.1f s",
+		bw.mode, burstEmployees, burstConsumers, burstConsumers*burstPerConsumer, state, wall.Seconds())
 
 	pr("baseline: a tiny Go client against its own copy of the fake (sync_msg pages, then send_msg from %d goroutines, keep-alive; nothing stored); Teams' baseline is the exact ceiling its limits allow",
 		burstBaselineSends)
@@ -917,6 +883,10 @@ func runBurst(b *testing.B, bin, backend, dbURL string) {
 			len(toTeams), want, pct(toTeams, 0.5).Seconds(), pct(toTeams, 0.9).Seconds(), pct(toTeams, 1).Seconds())
 	}
 
+	if g := bw.graphSummary(t0); g != "" {
+		pr("  %s", g)
+	}
+
 	// 4. connections and CPU
 	pr("new TCP connections during the burst: %d to WeCom, %d to the Bot Connector | baseline tiny client: %d to WeCom (%d senders), ratio %.1f",
 		f.newConnsWx, f.newConnsTeams, base.newConns, burstBaselineSends, ratio(float64(f.newConnsWx), float64(base.newConns)))
@@ -931,6 +901,16 @@ func runBurst(b *testing.B, bin, backend, dbURL string) {
 		} else {
 			pr("PostgreSQL deadlocks: could not read pg_stat_database")
 		}
+		if stmtTotal > 0 {
+			var ms float64
+			for _, st := range stmtTop {
+				ms += st.ms
+			}
+			pr("PostgreSQL statements during the burst: %d (%.1f per consumer message), executing for %.1f s; by time:", stmtTotal, float64(stmtTotal)/float64(want), ms/1000)
+			for _, st := range stmtTop[:min(10, len(stmtTop))] {
+				pr("  %8d × %7.1f ms = %6.2f s  %s", st.calls, st.ms/float64(st.calls), st.ms/1000, oneLine(st.query, 110))
+			}
+		}
 	}
 	logText := proc.log()
 	for _, l := range burstLogSummary(logText, 8) {
@@ -942,8 +922,15 @@ func runBurst(b *testing.B, bin, backend, dbURL string) {
 	for _, l := range metricsText {
 		pr("  metrics: %s", l)
 	}
-	if os.Getenv("BURST_LOG_DIR") != "" {
-		pr("service log: %s", logPath)
+	if dir := os.Getenv("BURST_LOG_DIR"); dir != "" {
+		path := proc.logPath
+		if path == "" { // production mode keeps it in memory
+			path = filepath.Join(dir, fmt.Sprintf("burst-%s-%s-%s.log", bw.mode, backend, time.Now().Format("20060102-150405")))
+			if err := os.MkdirAll(dir, 0o755); err == nil {
+				err = os.WriteFile(path, []byte(logText), 0o644)
+			}
+		}
+		pr("service log: %s", path)
 	}
 
 	pr("item 1's targets: %s", strings.Join(summary, "; "))

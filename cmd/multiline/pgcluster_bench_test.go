@@ -138,16 +138,18 @@ func (c *pgCluster) createDB(b *testing.B, name string) {
 	}
 }
 
-// stmtStat is one normalized statement's calls.
+// stmtStat is one normalized statement's calls and the time PostgreSQL spent
+// executing them.
 type stmtStat struct {
 	calls int64
+	ms    float64
 	query string
 }
 
 // stmtSnapshot reads pg_stat_statements for the service's role in database
 // name: calls by queryid.
 func stmtSnapshot(ctx context.Context, db *sql.DB, name string) (map[int64]stmtStat, error) {
-	rows, err := db.QueryContext(ctx, `SELECT s.queryid, s.calls, s.query FROM pg_stat_statements s
+	rows, err := db.QueryContext(ctx, `SELECT s.queryid, s.calls, s.total_exec_time, s.query FROM pg_stat_statements s
 		JOIN pg_database d ON d.oid = s.dbid JOIN pg_roles r ON r.oid = s.userid
 		WHERE d.datname = $1 AND r.rolname = 'postgres'`, name)
 	if err != nil {
@@ -157,12 +159,13 @@ func stmtSnapshot(ctx context.Context, db *sql.DB, name string) (map[int64]stmtS
 	out := map[int64]stmtStat{}
 	for rows.Next() {
 		var id, calls int64
+		var ms float64
 		var q string
-		if err := rows.Scan(&id, &calls, &q); err != nil {
+		if err := rows.Scan(&id, &calls, &ms, &q); err != nil {
 			return nil, fmt.Errorf("read pg_stat_statements: %w", err)
 		}
 		s := out[id]
-		out[id] = stmtStat{calls: s.calls + calls, query: q}
+		out[id] = stmtStat{calls: s.calls + calls, ms: s.ms + ms, query: q}
 	}
 	return out, rows.Err()
 }
@@ -178,7 +181,7 @@ func stmtDelta(before, after map[int64]stmtStat) (int64, []stmtStat) {
 			continue
 		}
 		total += d
-		list = append(list, stmtStat{calls: d, query: a.query})
+		list = append(list, stmtStat{calls: d, ms: a.ms - before[id].ms, query: a.query})
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].calls > list[j].calls })
 	return total, list

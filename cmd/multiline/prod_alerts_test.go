@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,17 +45,11 @@ func TestProductionComplianceAlerts(t *testing.T) {
 
 	// The tenant: the app package uploaded, the permission granted, the reviewers
 	// in the directory, the app installed for two of them.
-	pkg := filepath.Join(t.TempDir(), "appPackage.zip")
-	w.mustCLI("manifest", "build", "--out", pkg)
-	manifestJSON := readZipFile(t, pkg, "manifest.json")
+	manifestJSON := w.consentActivityFeed()
 	var m struct{ ID string }
 	if err := json.Unmarshal(manifestJSON, &m); err != nil || m.ID == "" {
 		t.Fatalf("manifest.json: %v %s", err, manifestJSON)
 	}
-	if err := run.graph.DeclareActivityTypes(manifestJSON); err != nil {
-		t.Fatal(err)
-	}
-	run.graph.Grant(prodfakes.PermissionSendActivity)
 	run.graph.AddUser(listed, true)
 	run.graph.AddUser(byRole, true)
 	run.graph.AddUser(noApp, false)
@@ -218,7 +211,7 @@ func reviewLinkTarget(t *testing.T, link, appID string) string {
 	return ctx.SubEntityID
 }
 
-func readZipFile(t *testing.T, path, name string) []byte {
+func readZipFile(t testing.TB, path, name string) []byte {
 	t.Helper()
 	zr, err := zip.OpenReader(path)
 	if err != nil {

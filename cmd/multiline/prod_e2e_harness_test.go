@@ -307,6 +307,10 @@ type prodOptions struct {
 	// noStart builds the world without starting the service.
 	noStart bool
 	env     map[string]string
+	// listen, when set, serves the world's fake WeChat ("wechat") and Bot
+	// Connector ("connector"), so that a benchmark can record and count what
+	// reaches them; by default each is a plain httptest server.
+	listen func(which string, h http.Handler) *httptest.Server
 }
 
 // prodWorld is one deployment: a service process with its own database,
@@ -387,10 +391,14 @@ func (r *prodRun) world(t testing.TB, o prodOptions) *prodWorld {
 		t.Fatal(err)
 	}
 	w.wx = &wechatWire{fake: w.fake, accounts: o.accounts, ages: map[string]time.Duration{}}
-	w.wxSrv = httptest.NewServer(w.wx)
+	listen := o.listen
+	if listen == nil {
+		listen = func(_ string, h http.Handler) *httptest.Server { return httptest.NewServer(h) }
+	}
+	w.wxSrv = listen("wechat", w.wx)
 	w.conn = fakeconnector.New(fakeconnector.Options{})
 	w.cw = &connectorWire{fake: w.conn, entra: r.entra}
-	w.connSrv = httptest.NewServer(w.cw)
+	w.connSrv = listen("connector", w.cw)
 	t.Cleanup(func() {
 		if w.proc != nil {
 			w.proc.kill()
@@ -453,6 +461,21 @@ func (w *prodWorld) start() {
 	w.t.Helper()
 	w.proc = w.run.startProc(w.t, "serve "+w.opts.name, w.env, "serve")
 	w.proc.waitReady(w.t, w.addr)
+}
+
+// consentActivityFeed is the tenant's admin uploading the app package (Graph
+// then knows its activity types) and granting TeamsActivity.Send, as the
+// README's set-up asks. It returns the package's manifest.json.
+func (w *prodWorld) consentActivityFeed() []byte {
+	w.t.Helper()
+	pkg := filepath.Join(w.t.TempDir(), "appPackage.zip")
+	w.mustCLI("manifest", "build", "--out", pkg)
+	manifestJSON := readZipFile(w.t, pkg, "manifest.json")
+	if err := w.run.graph.DeclareActivityTypes(manifestJSON); err != nil {
+		w.t.Fatal(err)
+	}
+	w.run.graph.Grant(prodfakes.PermissionSendActivity)
+	return manifestJSON
 }
 
 // cli runs `multiline args…` against the world's database and returns its output.
